@@ -1,0 +1,62 @@
+"""Atomic file creation: the only way a final file name appears on disk.
+
+A reader (or a resumed run) must never see a half-written artifact, CDF or
+sentinel under its final name, so everything is written to a temporary name in
+the same directory, fsync'ed, then renamed; the directory is fsync'ed too so the
+rename survives a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a directory entry (a rename) to stable storage."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; rename it into place on success.
+
+    For writers that insist on opening the file themselves (cdflib). On any
+    exception the temporary file is removed and ``final`` is left untouched.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()  # writers such as cdflib refuse to overwrite an existing file
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+        fsync_dir(final.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_write(final: Path) -> Iterator[BinaryIO]:
+    """Yield a binary file object whose content appears at ``final`` only when complete."""
+    with atomic_path(final) as tmp, open(tmp, "wb") as fh:
+        yield fh
+        fh.flush()
+
+
+def write_bytes_atomic(final: Path, data: bytes) -> None:
+    """Write ``data`` to ``final`` atomically (small files such as sentinels)."""
+    with atomic_write(final) as fh:
+        fh.write(data)

@@ -1,0 +1,80 @@
+"""Where every file of the pipeline lives: artifact, CDF and S3 key names from the specs.
+
+- Artifact (historical-download.md): ``{prefix}_{start}_{end}.{fmt}``, prefix
+  ``REACH-ALL`` or the sensor id, times ``%Y%m%dT%H%M%S``.
+- CDF (l1c-cdf.md): ``reach_{mode}_l1c_prelim_{YYYYMMDDThhmmss}_v{X.Y.Z}.cdf``,
+  placed at ``l1c/prelim/YYYY/MM/DD/<name>`` locally and as the S3 key.
+
+Kept free of heavy imports: the workflow's target helper calls it in every job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from swxsoc_reach.days import day_window
+from swxsoc_reach.mission import ALL_SENSORS
+
+TIME_FORMAT = "%Y%m%dT%H%M%S"
+DEFAULT_DATA_VERSION = "1.0.0"
+CDF_LEVEL_DIR = ("l1c", "prelim")
+_CDF_NAME = re.compile(
+    r"^reach_(?P<mode>all|\d+)_l1c_prelim_(?P<time>\d{8}T\d{6})_v(?P<version>\d+\.\d+\.\d+)\.cdf$"
+)
+
+
+def artifact_prefix(sensor_id: str) -> str:
+    """``REACH-ALL`` for all sensors, else the sensor id itself."""
+    return "REACH-ALL" if sensor_id == ALL_SENSORS else sensor_id
+
+
+def artifact_name(day: dt.date, sensor_id: str, output_format: str) -> str:
+    """The Phase 1 artifact name of one UTC day."""
+    start, end = day_window(day)
+    prefix = artifact_prefix(sensor_id)
+    return f"{prefix}_{start:{TIME_FORMAT}}_{end:{TIME_FORMAT}}.{output_format}"
+
+
+def find_artifact(input_dir: Path, day: dt.date, sensor_id: str, output_format: str) -> Path | None:
+    """Find the day's artifact in ``input_dir`` by the download naming pattern.
+
+    The exact Phase 1 name is preferred; any other file starting at the day's
+    midnight (a hand-made or older artifact) is accepted as a fallback.
+    """
+    exact = Path(input_dir) / artifact_name(day, sensor_id, output_format)
+    if exact.is_file():
+        return exact
+    start, _ = day_window(day)
+    pattern = f"{artifact_prefix(sensor_id)}_{start:{TIME_FORMAT}}_*.{output_format}"
+    matches = sorted(p for p in Path(input_dir).glob(pattern) if p.is_file())
+    return matches[0] if matches else None
+
+
+def instrument_mode(sensor_id: str) -> str:
+    """``all`` for every sensor, else the sensor's number (``REACH-135`` -> ``135``)."""
+    return "all" if sensor_id == ALL_SENSORS else sensor_id.split("-", 1)[1]
+
+
+def cdf_name(start: dt.datetime, sensor_id: str, data_version: str = DEFAULT_DATA_VERSION) -> str:
+    """The L1C CDF file name for a product starting at ``start``."""
+    mode = instrument_mode(sensor_id)
+    return f"reach_{mode}_l1c_prelim_{start:{TIME_FORMAT}}_v{data_version}.cdf"
+
+
+def cdf_relpath(name: str) -> str:
+    """``l1c/prelim/YYYY/MM/DD/<name>``, the date taken from the name (also the S3 key)."""
+    match = _CDF_NAME.match(name)
+    if match is None:
+        raise ValueError(f"{name!r} is not an L1C CDF name (reach_<mode>_l1c_prelim_...)")
+    time = match["time"]
+    return "/".join((*CDF_LEVEL_DIR, time[0:4], time[4:6], time[6:8], name))
+
+
+def day_cdf_path(
+    output_dir: Path, day: dt.date, sensor_id: str, data_version: str = DEFAULT_DATA_VERSION
+) -> Path:
+    """Where the orchestrators put the CDF of one UTC day (named by the day's start)."""
+    start, _ = day_window(day)
+    return Path(output_dir) / cdf_relpath(cdf_name(start, sensor_id, data_version))

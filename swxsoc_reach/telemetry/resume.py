@@ -1,0 +1,92 @@
+"""Resume rules: (latest telemetry row, what is on disk, flags) -> what to do with a day.
+
+Pure functions, one table per phase, so the CLI, the workflow's target helper
+and the tests apply exactly the same rules (historical-download.md "Resume
+rules", historical-process.rst "Restart semantics").
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from swxsoc_reach.telemetry.schema import Row, Stage, Status
+
+
+class DownloadAction(enum.StrEnum):
+    """What ``download`` does with a day."""
+
+    DOWNLOAD = "download"
+    SKIP_COMPLETE = "skip (downloaded)"
+    SKIP_NO_DATA = "skip (no data in UDL)"
+    SKIP_FAILED = "skip (failed; use --retry-failed)"
+
+
+class ProcessAction(enum.StrEnum):
+    """What ``process`` does with a day."""
+
+    PROCESS = "process"
+    PROCESS_AND_UPLOAD = "process+upload"
+    UPLOAD_ONLY = "upload only"
+    NO_INPUT = "no input"
+    SKIP_COMPLETE = "skip (complete)"
+    SKIP_FAILED = "skip (failed; use --retry-failed)"
+
+    @property
+    def is_work(self) -> bool:
+        """True when the day is attempted (it counts against ``--limit-days``)."""
+        return self not in (ProcessAction.SKIP_COMPLETE, ProcessAction.SKIP_FAILED)
+
+
+@dataclass(frozen=True)
+class DayFacts:
+    """What is on disk for a day, gathered by the caller (the rules do no I/O)."""
+
+    artifact_exists: bool
+    cdf_exists: bool = False
+
+
+def decide_download(
+    latest: Row | None, latest_download: Row | None, *, artifact_exists: bool, retry_failed: bool
+) -> DownloadAction:
+    """Apply the Phase 1 resume table.
+
+    ``download`` consults Phase 1 statuses only: when the latest row is a Phase 2
+    one whose recorded artifact is still on disk, the day is complete; otherwise
+    the latest Phase 1 row decides.
+    """
+    if latest is not None and latest.stage is Stage.PROCESS and artifact_exists:
+        return DownloadAction.SKIP_COMPLETE
+    if latest_download is None:
+        return DownloadAction.DOWNLOAD
+    status = latest_download.status
+    if status is Status.DOWNLOADED:
+        return DownloadAction.SKIP_COMPLETE if artifact_exists else DownloadAction.DOWNLOAD
+    if status is Status.SKIPPED_NO_DATA:
+        return DownloadAction.SKIP_NO_DATA
+    if status is Status.FAILED and not retry_failed:
+        return DownloadAction.SKIP_FAILED
+    return DownloadAction.DOWNLOAD  # DOWNLOAD_PENDING (interrupted) or FAILED with retry
+
+
+def decide_process(
+    latest: Row | None, facts: DayFacts, *, upload: bool, retry_failed: bool
+) -> ProcessAction:
+    """Apply the Phase 2 restart table to one day."""
+    status = None if latest is None or latest.stage is Stage.DOWNLOAD else latest.status
+    if status is Status.FAILED:
+        if not retry_failed:
+            return ProcessAction.SKIP_FAILED
+        # the runbook: a failed upload with the CDF still on disk is retried as upload only
+        status = Status.UPLOAD_PENDING if latest is not None and latest.cdf_path else None
+    if status is Status.UPLOADED:
+        return ProcessAction.SKIP_COMPLETE
+    if status in (Status.PROCESSED, Status.UPLOAD_PENDING) and facts.cdf_exists:
+        if upload:
+            return ProcessAction.UPLOAD_ONLY
+        if status is Status.PROCESSED:
+            return ProcessAction.SKIP_COMPLETE
+    # PROCESS_PENDING, SKIPPED_NO_INPUT, a Phase 1 status, a vanished CDF: from the input
+    if not facts.artifact_exists:
+        return ProcessAction.NO_INPUT
+    return ProcessAction.PROCESS_AND_UPLOAD if upload else ProcessAction.PROCESS

@@ -1,0 +1,122 @@
+"""Telemetry columns and statuses (historical-download.md "Telemetry", historical-process.rst).
+
+The column order is part of the file format: readers and other tools index by it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "chunk_date_utc",
+    "window_start_utc",
+    "window_end_utc",
+    "status",
+    "records_downloaded",
+    "expected_records",
+    "availability_pct",
+    "download_seconds",
+    "csv_size_mb",
+    "csv_path",
+    "sensor_id",
+    "descriptor",
+    "output_format",
+    "error_type",
+    "error_message",
+    "started_at_utc",
+    "finished_at_utc",
+    # Phase 2 (historical-process.rst "Telemetry schema")
+    "process_seconds",
+    "cdf_size_mb",
+    "cdf_path",
+    "upload_seconds",
+    "s3_bucket",
+    "s3_key",
+)
+
+
+class Status(enum.StrEnum):
+    """Every status a row can carry, Phase 1 first."""
+
+    DOWNLOAD_PENDING = "DOWNLOAD_PENDING"
+    DOWNLOADED = "DOWNLOADED"
+    SKIPPED_NO_DATA = "SKIPPED_NO_DATA"
+    FAILED = "FAILED"
+    PROCESS_PENDING = "PROCESS_PENDING"
+    PROCESSED = "PROCESSED"
+    UPLOAD_PENDING = "UPLOAD_PENDING"
+    UPLOADED = "UPLOADED"
+    SKIPPED_NO_INPUT = "SKIPPED_NO_INPUT"
+
+
+class Stage(enum.StrEnum):
+    """Which phase wrote a row; a FAILED row belongs to the stage it interrupted."""
+
+    DOWNLOAD = "download"
+    PROCESS = "process"
+
+
+PENDING_STAGE: dict[Status, Stage] = {
+    Status.DOWNLOAD_PENDING: Stage.DOWNLOAD,
+    Status.PROCESS_PENDING: Stage.PROCESS,
+    Status.UPLOAD_PENDING: Stage.PROCESS,
+}
+STATUS_STAGE: dict[Status, Stage] = {
+    **PENDING_STAGE,
+    Status.DOWNLOADED: Stage.DOWNLOAD,
+    Status.SKIPPED_NO_DATA: Stage.DOWNLOAD,
+    Status.PROCESSED: Stage.PROCESS,
+    Status.UPLOADED: Stage.PROCESS,
+    Status.SKIPPED_NO_INPUT: Stage.PROCESS,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One telemetry row; every field is the text written to the CSV ("" when unknown).
+
+    ``stage`` is not a column: the reader derives it (a FAILED row inherits the
+    stage of the pending row before it) so the two phases can share one file.
+    """
+
+    run_id: str = ""
+    chunk_date_utc: str = ""
+    window_start_utc: str = ""
+    window_end_utc: str = ""
+    status: Status = Status.FAILED
+    records_downloaded: str = ""
+    expected_records: str = ""
+    availability_pct: str = ""
+    download_seconds: str = ""
+    csv_size_mb: str = ""
+    csv_path: str = ""
+    sensor_id: str = ""
+    descriptor: str = ""
+    output_format: str = ""
+    error_type: str = ""
+    error_message: str = ""
+    started_at_utc: str = ""
+    finished_at_utc: str = ""
+    process_seconds: str = ""
+    cdf_size_mb: str = ""
+    cdf_path: str = ""
+    upload_seconds: str = ""
+    s3_bucket: str = ""
+    s3_key: str = ""
+    stage: Stage | None = None
+
+    def values(self) -> list[str]:
+        """The row's cells in column order."""
+        return [str(getattr(self, name)) for name in COLUMNS]
+
+    def evolve(self, **changes: object) -> Row:
+        """A copy with some fields changed (rows are immutable)."""
+        return replace(self, **changes)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The identity of a day's state: (day, sensor, descriptor)."""
+        return (self.chunk_date_utc, self.sensor_id, self.descriptor)
+

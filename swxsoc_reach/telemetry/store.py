@@ -1,0 +1,227 @@
+"""The append-only telemetry CSV: whole-line appends under a lock, and a tolerant reader.
+
+Writers: each row is one ``os.write`` of one encoded line on an ``O_APPEND``
+descriptor, under an exclusive ``flock`` (parallel workflow jobs share the file),
+then fsync'ed before the caller goes on, so a kill at any moment leaves only
+whole rows. The header is written under the same lock when the file is empty.
+
+Readers: a damaged or hand-edited line is skipped with a warning, never a crash.
+The state of a day is its latest row (ordered by ``started_at_utc``, file order
+breaking ties), per (day, sensor, descriptor).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import gc
+import io
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from swxsoc_reach.errors import TelemetryError
+from swxsoc_reach.telemetry.schema import COLUMNS, PENDING_STAGE, STATUS_STAGE, Row, Stage, Status
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_NAME = "download_telemetry.csv"
+
+
+def _encode(cells: Iterable[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(
+        # one row is one line: embedded newlines (tracebacks) would split it
+        cell.replace("\r", " ").replace("\n", " ") for cell in cells
+    )
+    return buffer.getvalue().encode("utf-8")
+
+
+_HEADER = _encode(COLUMNS)
+
+
+class TelemetryStore:
+    """One telemetry CSV file, opened per append (cheap, and safe across processes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def append(self, row: Row) -> None:
+        """Append one whole row durably; raise ``TelemetryError`` if it cannot be."""
+        line = _encode(row.values())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                size = os.fstat(fd).st_size
+                if size == 0:
+                    line = _HEADER + line
+                elif not self._ends_with_newline(size):
+                    line = b"\n" + line  # a torn last line (killed editor) must not swallow ours
+                _write_all(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)  # closing releases the lock
+        except OSError as exc:
+            raise TelemetryError(f"cannot append to telemetry file {self.path}: {exc}") from exc
+
+    def _ends_with_newline(self, size: int) -> bool:
+        with open(self.path, "rb") as fh:
+            fh.seek(size - 1)
+            return fh.read(1) == b"\n"
+
+    def read(self) -> list[Row]:
+        """Every valid row in file order; damaged lines are skipped with a warning."""
+        return self._scan(lambda records: [_to_row(*record) for record in records])
+
+    def state(self) -> TelemetryState:
+        """The latest row per (day, sensor, descriptor)."""
+        return self._scan(TelemetryState.from_records)
+
+    def _scan(self, consume: Callable[[Iterator[_Record]], _T]) -> _T:
+        if not self.path.exists():
+            return consume(iter(()))
+        with open(self.path, newline="", encoding="utf-8", errors="replace") as fh, _gc_paused():
+            return consume(_records(fh, source=str(self.path)))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while reading: millions of short-lived cells, no cycles.
+
+    Measured here: it halves the time to read 100,000 rows.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# (key, status, stage, cells by column name): a row not yet turned into a Row
+_Record = tuple[tuple[str, str, str], Status, "Stage | None", dict[str, str]]
+_T = TypeVar("_T")
+_STATUSES = {status.value: status for status in Status}
+
+
+def _to_row(key: tuple[str, str, str], status: Status, stage: Stage | None,
+            cells: dict[str, str]) -> Row:
+    return Row(**{**cells, "status": status}, stage=stage)
+
+
+def parse_rows(lines: Iterable[str], *, source: str) -> Iterator[Row]:
+    """Parse telemetry CSV text into rows, deriving each FAILED row's stage."""
+    return (_to_row(*record) for record in _records(lines, source=source))
+
+
+def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        return
+    if tuple(header) != COLUMNS:
+        logger.warning("%s: unexpected telemetry header; reading columns by name", source)
+    index = {name: i for i, name in enumerate(header) if name in _COLUMN_SET}
+    missing = [name for name in ("chunk_date_utc", "status") if name not in index]
+    if missing:
+        logger.warning("%s: telemetry header lacks %s; no rows read", source, ", ".join(missing))
+        return
+    width = len(header)
+    picks = [(name, i) for name, i in index.items() if name != "status"]
+    i_day, i_status = index["chunk_date_utc"], index["status"]
+    i_sensor, i_descriptor = index.get("sensor_id"), index.get("descriptor")
+    last_stage: dict[tuple[str, str, str], Stage] = {}
+    for number, cells in enumerate(reader, start=2):
+        if len(cells) != width:
+            if cells:
+                logger.warning("%s:%d: skipped damaged line (%d cells, expected %d)",
+                               source, number, len(cells), width)
+            continue
+        status = _STATUSES.get(cells[i_status])
+        if status is None:
+            logger.warning("%s:%d: skipped line with unknown status %r",
+                           source, number, cells[i_status])
+            continue
+        day = cells[i_day]
+        if not _is_day(day):
+            logger.warning("%s:%d: skipped line with bad date %r", source, number, day)
+            continue
+        key = (
+            day,
+            "" if i_sensor is None else cells[i_sensor],
+            "" if i_descriptor is None else cells[i_descriptor],
+        )
+        stage = STATUS_STAGE.get(status) or last_stage.get(key)
+        if status in PENDING_STAGE:
+            last_stage[key] = PENDING_STAGE[status]
+        yield key, status, stage, {name: cells[i] for name, i in picks}
+
+
+_COLUMN_SET = frozenset(COLUMNS)
+
+
+def _is_day(text: str) -> bool:
+    return (
+        len(text) == 10 and text[4] == "-" and text[7] == "-"
+        and text[:4].isdigit() and text[5:7].isdigit() and text[8:].isdigit()
+    )
+
+
+@dataclass
+class TelemetryState:
+    """Per (day, sensor, descriptor): the latest row, and the latest Phase 1 row.
+
+    ``download`` decides from Phase 1 rows only, so a Phase 2 row (a process
+    failure, a missing input) never makes it re-download or forget a failure.
+    """
+
+    latest: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    latest_download: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(cls, records: Iterable[_Record]) -> TelemetryState:
+        """Fold records (file order) into the latest per key, by ``started_at_utc``.
+
+        Only the winners become ``Row`` objects, which keeps a 100,000-row file fast.
+        """
+        winners: dict[tuple[str, str, str], _Record] = {}
+        download_winners: dict[tuple[str, str, str], _Record] = {}
+        for record in records:
+            _keep_latest(winners, record)
+            if record[2] is Stage.DOWNLOAD:
+                _keep_latest(download_winners, record)
+        return cls(
+            {key: _to_row(*record) for key, record in winners.items()},
+            {key: _to_row(*record) for key, record in download_winners.items()},
+        )
+
+    def get(self, day: str, sensor_id: str, descriptor: str) -> Row | None:
+        """The latest row of one day, or None when the day has no row."""
+        return self.latest.get((day, sensor_id, descriptor))
+
+    def get_download(self, day: str, sensor_id: str, descriptor: str) -> Row | None:
+        """The latest Phase 1 row of one day, or None."""
+        return self.latest_download.get((day, sensor_id, descriptor))
+
+
+def _keep_latest(winners: dict[tuple[str, str, str], _Record], record: _Record) -> None:
+    current = winners.get(record[0])
+    # ISO 8601 UTC strings of one format sort as times; ">=" lets file order break ties
+    if current is None or record[3].get("started_at_utc", "") >= current[3].get(
+        "started_at_utc", ""
+    ):
+        winners[record[0]] = record
