@@ -1,0 +1,240 @@
+"""Command line: argparse for every subcommand, logging set-up, and errors -> exit codes.
+
+Exit codes (both specs): 0 every planned day succeeded or was a known skip,
+1 at least one day FAILED, 2 usage or configuration error. This is the only
+module that prints errors or chooses exit codes. Each subcommand's work is
+imported only when it runs, so ``--help`` and small runs start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from swxsoc_reach import __version__
+from swxsoc_reach.days import check_range, parse_date
+from swxsoc_reach.errors import ConfigError, ReachError
+from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
+from swxsoc_reach.phases.dayloop import DaySelection, RunReport
+from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
+
+logger = logging.getLogger("swxsoc_reach")
+
+PROG = "swxsoc_reach"
+DESCRIPTORS = ("QUICKLOOK", "PROVISIONAL")
+FORMATS = ("csv", "json")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` owns every exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(f"{self.prog}: {message}")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _add_logging_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="-v INFO, -vv DEBUG (default: warnings only)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bars and no summary line")
+
+
+def _add_day_flags(parser: argparse.ArgumentParser, *, telemetry_help: str) -> None:
+    """Flags both phases share (historical-download.md, historical-process.rst)."""
+    parser.add_argument("--start-date", required=True, metavar="YYYY-MM-DD",
+                        help="first UTC day (inclusive)")
+    parser.add_argument("--end-date", required=True, metavar="YYYY-MM-DD",
+                        help="last UTC day (inclusive)")
+    parser.add_argument("--telemetry-file", type=Path, metavar="PATH", help=telemetry_help)
+    parser.add_argument("--sensor-id", default=ALL_SENSORS, metavar="ID",
+                        help="one sensor (REACH-135) or ALL (default)")
+    parser.add_argument("--descriptor", default="QUICKLOOK", choices=DESCRIPTORS,
+                        help="UDL descriptor (default QUICKLOOK)")
+    parser.add_argument("--output-format", default="csv", choices=FORMATS,
+                        help="artifact format (default csv)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="re-attempt days whose latest status is FAILED")
+    parser.add_argument("--limit-days", type=_positive_int, metavar="N",
+                        help="cap attempted days, counted from the first day not complete")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="plan only: print each day's action; no telemetry, no work")
+    parser.add_argument("--aws-region", metavar="REGION",
+                        help="AWS region (default: boto3's region chain)")
+    _add_logging_flags(parser)
+
+
+def _selection(args: argparse.Namespace, default_telemetry_dir: Path) -> DaySelection:
+    start = parse_date(args.start_date, what="start date")
+    end = parse_date(args.end_date, what="end date")
+    check_range(start, end)
+    return DaySelection(
+        start=start,
+        end=end,
+        telemetry_file=args.telemetry_file or default_telemetry_dir / TELEMETRY_NAME,
+        sensor_id=check_sensor_id(args.sensor_id),
+        descriptor=args.descriptor,
+        output_format=args.output_format,
+        retry_failed=args.retry_failed,
+        limit_days=args.limit_days,
+        dry_run=args.dry_run,
+    )
+
+
+def _add_download(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("download", help="Phase 1: one artifact per UTC day from UDL",
+                            description="Download REACH observations from UDL, one artifact "
+                            "per UTC day, resumable (historical-download.md).")
+    parser.add_argument("--output-dir", required=True, type=Path, metavar="PATH",
+                        help="where the day artifacts go (created if missing)")
+    _add_day_flags(parser, telemetry_help=f"append-only telemetry CSV "
+                   f"(default <output-dir>/{TELEMETRY_NAME})")
+    parser.add_argument("--udl-url", metavar="URL",
+                        help="UDL base URL (default $UDL_BASE_URL, else "
+                        "https://unifieddatalibrary.com)")
+    rate = parser.add_argument_group("adaptive rate control (AIMD)")
+    rate.add_argument("--max-concurrent-requests", type=_positive_int, default=4, metavar="N")
+    rate.add_argument("--initial-rate", type=_positive_float, default=5.0, metavar="RPS")
+    rate.add_argument("--additive-increase", type=_positive_float, default=1.0, metavar="RPS")
+    rate.add_argument("--multiplicative-decrease", type=_positive_float, default=0.5,
+                      metavar="FACTOR")
+    rate.add_argument("--min-rate", type=_positive_float, default=5.0, metavar="RPS")
+    rate.add_argument("--max-rate", type=_positive_float, default=25.0, metavar="RPS")
+    parser.set_defaults(handler=_run_download)
+
+
+def _run_download(args: argparse.Namespace) -> RunReport:
+    from swxsoc_reach.phases import download
+
+    selection = _selection(args, args.output_dir)
+    return download.run_from_cli(selection, args)
+
+
+def _add_process(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("process", help="Phase 2: each day's artifact -> one L1C CDF",
+                            description="Convert per-day UDL artifacts into L1C CDFs, with "
+                            "optional S3 upload, resumable (historical-process.rst).")
+    parser.add_argument("--input-dir", required=True, type=Path, metavar="PATH",
+                        help="directory holding the Phase 1 artifacts")
+    parser.add_argument("--output-dir", required=True, type=Path, metavar="PATH",
+                        help="where CDFs go, as l1c/prelim/YYYY/MM/DD/<name>")
+    _add_day_flags(parser, telemetry_help=f"append-only telemetry CSV "
+                   f"(default <input-dir>/{TELEMETRY_NAME})")
+    s3 = parser.add_argument_group("S3 upload")
+    s3.add_argument("--upload-to-s3", action="store_true",
+                    help="upload each CDF; UPLOADED becomes the terminal status")
+    s3.add_argument("--s3-bucket", metavar="BUCKET", help="destination bucket (with upload)")
+    parser.set_defaults(handler=_run_process)
+
+
+def _run_process(args: argparse.Namespace) -> RunReport:
+    from swxsoc_reach.phases import process
+
+    selection = _selection(args, args.input_dir)
+    if args.upload_to_s3 and not args.s3_bucket:
+        raise ConfigError("--upload-to-s3 needs --s3-bucket BUCKET")
+    if args.s3_bucket and not args.upload_to_s3:
+        raise ConfigError("--s3-bucket is only used with --upload-to-s3")
+    if not args.input_dir.is_dir():
+        raise ConfigError(f"input directory {args.input_dir} does not exist")
+    request = process.ProcessRequest(
+        selection=selection,
+        input_dir=args.input_dir,
+        output_dir=args.output_dir,
+        upload_to_s3=args.upload_to_s3,
+        s3_bucket=args.s3_bucket,
+        aws_region=args.aws_region,
+    )
+    uploader = None
+    if args.upload_to_s3 and not selection.dry_run:
+        from swxsoc_reach.upload.s3 import open_uploader
+
+        uploader = open_uploader(args.s3_bucket, args.aws_region)  # before any day is touched
+    return process.run(request, uploader)
+
+
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_download,
+    _add_process,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser (also used by the docs tests)."""
+    parser = _Parser(prog=PROG, description="REACH dosimeter reprocessing: UDL -> L1C CDF -> S3")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def configure_logging(verbose: int) -> None:
+    """Send package logs to stderr: WARNING by default, -v INFO, -vv DEBUG."""
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
+                                           "%Y-%m-%dT%H:%M:%S"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; return its exit code."""
+    verbose = 0
+    try:
+        args = build_parser().parse_args(argv)
+        verbose = args.verbose
+        configure_logging(verbose)
+        from swxsoc_reach import progress
+
+        progress.set_enabled(not args.quiet)
+        result = args.handler(args)
+    except ConfigError as exc:  # includes CredentialsError, MissingDependencyError
+        _print_error(exc, verbose)
+        return EXIT_USAGE
+    except ReachError as exc:
+        _print_error(exc, verbose)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    if isinstance(result, RunReport):
+        if result.dry_run:  # the plan is the output of a dry run, even with --quiet
+            for plan in result.plans:
+                print(f"{plan.day} {result.stage}: {plan.action}")
+        if not args.quiet:
+            print(result.summary())
+        return result.exit_code
+    return int(result or 0)
+
+
+def _print_error(exc: BaseException, verbose: int) -> None:
+    if verbose >= 2:
+        logger.exception("traceback")
+    print(f"{PROG}: error: {exc}", file=sys.stderr)

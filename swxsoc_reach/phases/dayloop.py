@@ -1,0 +1,186 @@
+"""The day loop both phases share: plan the range, honour ``--limit-days`` and
+``--dry-run``, run each day inside the one failure boundary, and summarize.
+
+A day's rows go through a ``DayRecorder``: it writes a stage's pending row,
+then its outcome; any exception escaping a day's work is turned into a FAILED
+row that keeps the context of the pending row it follows (historical-process.rst,
+"Status lifecycle"), and the range goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from swxsoc_reach.days import day_window, iso_utc, iter_days, utc_now
+from swxsoc_reach.errors import TelemetryError
+from swxsoc_reach.progress import day_progress
+from swxsoc_reach.telemetry.schema import Row, Status
+from swxsoc_reach.telemetry.store import TelemetryStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DaySelection:
+    """The days a run covers and the options both phases share (validated by the CLI)."""
+
+    start: dt.date
+    end: dt.date
+    telemetry_file: Path
+    sensor_id: str = "ALL"
+    descriptor: str = "QUICKLOOK"
+    output_format: str = "csv"
+    retry_failed: bool = False
+    limit_days: int | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """One day and the action the resume rules chose for it."""
+
+    day: dt.date
+    action: enum.Enum
+    is_work: bool
+
+
+@dataclass
+class RunReport:
+    """What a run did: the plan, and each worked day's final status."""
+
+    stage: str
+    plans: list[DayPlan]
+    outcomes: dict[dt.date, Status] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def failed(self) -> int:
+        """How many days ended FAILED."""
+        return sum(1 for status in self.outcomes.values() if status is Status.FAILED)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every planned day succeeded or was a known skip, else 1."""
+        return 1 if self.failed else 0
+
+    def summary(self) -> str:
+        """One line: days planned, and how each ended."""
+        if self.dry_run:
+            counts = Counter(str(plan.action) for plan in self.plans)
+            detail = ", ".join(f"{n} {action}" for action, n in counts.items())
+            return f"{self.stage} (dry run): {len(self.plans)} days planned: {detail or 'none'}"
+        skipped = len(self.plans) - len(self.outcomes)
+        counts = Counter(status.value for status in self.outcomes.values())
+        parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+        parts.append(f"{skipped} skipped")
+        return f"{self.stage}: {len(self.plans)} days planned: " + ", ".join(parts)
+
+
+def plan_days(
+    selection: DaySelection, decide: Callable[[dt.date], enum.Enum],
+    is_work: Callable[[enum.Enum], bool],
+) -> list[DayPlan]:
+    """Decide every day of the range; stop after ``limit_days`` days of work.
+
+    The cap counts only days that will be attempted, so it starts from the first
+    day that is not already complete.
+    """
+    plans: list[DayPlan] = []
+    worked = 0
+    for day in iter_days(selection.start, selection.end):
+        if selection.limit_days is not None and worked >= selection.limit_days:
+            break
+        action = decide(day)
+        work = is_work(action)
+        worked += work
+        plans.append(DayPlan(day, action, work))
+    return plans
+
+
+class DayRecorder:
+    """Writes one day's telemetry rows; remembers the last so a failure can extend it."""
+
+    def __init__(self, store: TelemetryStore, run_id: str, day: dt.date,
+                 selection: DaySelection, **identity: str) -> None:
+        start, end = day_window(day)
+        self._store = store
+        self._identity = Row(
+            run_id=run_id,
+            chunk_date_utc=day.isoformat(),
+            window_start_utc=iso_utc(start),
+            window_end_utc=iso_utc(end),
+            sensor_id=selection.sensor_id,
+            descriptor=selection.descriptor,
+            output_format=selection.output_format,
+            **identity,
+        )
+        self.last: Row | None = None
+
+    def begin(self, status: Status, **fields: str) -> Row:
+        """Write a stage's pending row; its ``started_at_utc`` is now."""
+        return self._write(self._identity.evolve(
+            status=status, started_at_utc=iso_utc(utc_now()), **fields))
+
+    def finish(self, status: Status, **fields: str) -> Row:
+        """Write a stage's outcome row, timed from the pending row (or now, if none)."""
+        started = self.last.started_at_utc if self.last else iso_utc(utc_now())
+        return self._write(self._identity.evolve(
+            status=status, started_at_utc=started, finished_at_utc=iso_utc(utc_now()), **fields))
+
+    def fail(self, exc: BaseException) -> Row:
+        """Write FAILED, keeping the interrupted stage's context, with a one-line reason."""
+        base = self.last or self._identity.evolve(started_at_utc=iso_utc(utc_now()))
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        return self._write(base.evolve(
+            status=Status.FAILED, error_type=type(exc).__name__, error_message=message,
+            finished_at_utc=iso_utc(utc_now())))
+
+    def _write(self, row: Row) -> Row:
+        self._store.append(row)
+        self.last = row
+        return row
+
+
+DayWork = Callable[[DayPlan, DayRecorder], Status]
+
+
+def run_days(
+    stage: str,
+    selection: DaySelection,
+    plans: Sequence[DayPlan],
+    work: DayWork,
+    identity: Callable[[DayPlan], dict[str, str]] = lambda plan: {},
+) -> RunReport:
+    """Run every planned day in order, each inside the per-day failure boundary."""
+    report = RunReport(stage, list(plans), dry_run=selection.dry_run)
+    if selection.dry_run:
+        for plan in plans:
+            logger.info("%s %s: would %s", plan.day, stage, plan.action)
+        return report
+    store = TelemetryStore(selection.telemetry_file)
+    run_id = str(uuid.uuid4())
+    worked = [plan for plan in plans if plan.is_work]
+    for plan in plans:
+        if not plan.is_work:
+            logger.info("%s %s: %s", plan.day, stage, plan.action)
+    with day_progress(len(worked), stage) as progress:
+        for plan in worked:
+            recorder = DayRecorder(store, run_id, plan.day, selection, **identity(plan))
+            try:
+                status = work(plan, recorder)
+            except TelemetryError:
+                raise  # the truth cannot be written: stop rather than go on blind
+            except Exception as exc:  # the per-day boundary: record, log, go on
+                logger.error("%s %s: FAILED: %s: %s", plan.day, stage, type(exc).__name__, exc)
+                logger.debug("%s %s: traceback", plan.day, stage, exc_info=True)
+                status = recorder.fail(exc).status
+            report.outcomes[plan.day] = status
+            progress.advance(status.value)
+    return report

@@ -1,0 +1,142 @@
+"""Phase 2 day work: each day's artifact -> one L1C CDF, then the optional S3 upload.
+
+Rows per day (historical-process.rst "Status lifecycle"): PROCESS_PENDING then
+PROCESSED, then in upload mode UPLOAD_PENDING then UPLOADED; a failure in either
+stage ends the day FAILED with the stage's context (an upload failure keeps
+``cdf_path``, so ``--retry-failed`` uploads without re-processing). A PROCESSED
+row is written only after the CDF is complete under its final name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from swxsoc_reach.paths import artifact_name, day_cdf_path, find_artifact
+from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
+from swxsoc_reach.phases.dayloop import run_days as run_day_loop
+from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
+from swxsoc_reach.telemetry.schema import Status
+from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
+
+if TYPE_CHECKING:
+    from swxsoc_reach.upload.s3 import Uploader
+
+logger = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+_PROCESSING = (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD)
+_UPLOADING = (ProcessAction.PROCESS_AND_UPLOAD, ProcessAction.UPLOAD_ONLY)
+
+
+@dataclass(frozen=True)
+class ProcessRequest:
+    """A validated ``process`` invocation."""
+
+    selection: DaySelection
+    input_dir: Path
+    output_dir: Path
+    upload_to_s3: bool = False
+    s3_bucket: str | None = None
+    aws_region: str | None = None
+
+
+def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
+    """Decide each day's action from its latest row and what is on disk."""
+    sel = request.selection
+
+    def decide(day: dt.date) -> ProcessAction:
+        facts = DayFacts(
+            artifact_exists=_find_input(request, day) is not None,
+            cdf_exists=day_cdf_path(request.output_dir, day, sel.sensor_id).is_file(),
+        )
+        latest = state.get(day.isoformat(), sel.sensor_id, sel.descriptor)
+        return decide_process(latest, facts, upload=request.upload_to_s3,
+                              retry_failed=sel.retry_failed)
+
+    return plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
+
+
+def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
+    """Plan and run the range; ``uploader`` is required when any day uploads."""
+    sel = request.selection
+    plans = plan(request, TelemetryStore(sel.telemetry_file).state())
+    if uploader is None and any(p.action in _UPLOADING for p in plans) and not sel.dry_run:
+        raise ValueError("upload mode needs an uploader")
+
+    def identity(day_plan: DayPlan) -> dict[str, str]:
+        source = _find_input(request, day_plan.day)
+        return {"csv_path": str(source.resolve())} if source else {}
+
+    def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
+        return _work_day(request, uploader, day_plan, recorder)
+
+    return run_day_loop("process", sel, plans, work, identity)
+
+
+def _find_input(request: ProcessRequest, day: dt.date) -> Path | None:
+    sel = request.selection
+    return find_artifact(request.input_dir, day, sel.sensor_id, sel.output_format)
+
+
+def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayPlan,
+              recorder: DayRecorder) -> Status:
+    sel = request.selection
+    day, action = day_plan.day, day_plan.action
+    if action is ProcessAction.NO_INPUT:
+        expected = artifact_name(day, sel.sensor_id, sel.output_format)
+        logger.warning("%s process: no input %s in %s", day, expected, request.input_dir)
+        return recorder.finish(
+            Status.SKIPPED_NO_INPUT,
+            error_message=f"no input {expected} in {request.input_dir.resolve()}",
+        ).status
+    cdf = day_cdf_path(request.output_dir, day, sel.sensor_id)
+    if action in _PROCESSING:
+        cdf = _process(request, day, recorder)
+        if action is ProcessAction.PROCESS:
+            return Status.PROCESSED
+    assert uploader is not None
+    return _upload(uploader, day, cdf, recorder)
+
+
+def _process(request: ProcessRequest, day: dt.date, recorder: DayRecorder) -> Path:
+    from swxsoc_reach.cdf import process_file  # heavy: pandas, pyarrow, cdflib
+
+    sel = request.selection
+    recorder.begin(Status.PROCESS_PENDING)
+    source = _find_input(request, day)
+    assert source is not None  # planned as work only when present
+    began = time.perf_counter()
+    (cdf,) = process_file(source, request.output_dir, day=day, sensor_id=sel.sensor_id)
+    seconds = time.perf_counter() - began
+    size = cdf.stat().st_size
+    recorder.finish(
+        Status.PROCESSED,
+        process_seconds=f"{seconds:.3f}",
+        cdf_size_mb=f"{size / MIB:.3f}",
+        cdf_path=str(cdf.resolve()),
+    )
+    logger.info("%s process: %s (%.2f MiB) in %.1f s", day, cdf.name, size / MIB, seconds)
+    return cdf
+
+
+def _upload(uploader: Uploader, day: dt.date, cdf: Path, recorder: DayRecorder) -> Status:
+    size = f"{cdf.stat().st_size / MIB:.3f}"
+    recorder.begin(Status.UPLOAD_PENDING, cdf_path=str(cdf.resolve()), cdf_size_mb=size)
+    began = time.perf_counter()
+    receipt = uploader.upload(cdf)
+    seconds = time.perf_counter() - began
+    recorder.finish(
+        Status.UPLOADED,
+        cdf_path=str(cdf.resolve()),
+        cdf_size_mb=size,
+        upload_seconds=f"{seconds:.3f}",
+        s3_bucket=receipt.bucket,
+        s3_key=receipt.key,
+    )
+    logger.info("%s upload: s3://%s/%s in %.1f s", day, receipt.bucket, receipt.key, seconds)
+    return Status.UPLOADED
