@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import fcntl
+import functools
 import gc
 import io
 import logging
@@ -174,11 +176,16 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
 _COLUMN_SET = frozenset(COLUMNS)
 
 
+@functools.lru_cache(maxsize=65_536)
 def _is_day(text: str) -> bool:
-    return (
-        len(text) == 10 and text[4] == "-" and text[7] == "-"
-        and text[:4].isdigit() and text[5:7].isdigit() and text[8:].isdigit()
-    )
+    """A real ``YYYY-MM-DD`` date (cached: a file holds few distinct days, many rows)."""
+    if len(text) != 10:
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass

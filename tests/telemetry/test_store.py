@@ -1,0 +1,131 @@
+"""The telemetry file: whole rows, never rewritten, tolerant reading, latest-row state."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from swxsoc_reach.telemetry.schema import COLUMNS, Row, Stage, Status
+from swxsoc_reach.telemetry.store import TelemetryStore
+
+
+def _row(day: str, status: Status, started: str, **fields: str) -> Row:
+    return Row(run_id="r", chunk_date_utc=day, status=status, started_at_utc=started,
+               sensor_id="ALL", descriptor="QUICKLOOK", **fields)
+
+
+def test_store_writes_header_once_in_spec_column_order(tmp_path: Path) -> None:
+    store = TelemetryStore(tmp_path / "sub" / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESS_PENDING, "a"))
+    store.append(_row("2026-01-01", Status.PROCESSED, "a"))
+    lines = store.path.read_text().splitlines()
+    assert lines[0].split(",") == list(COLUMNS)
+    assert len(COLUMNS) == 24
+    assert len(lines) == 3
+
+
+def test_store_never_rewrites_earlier_rows(tmp_path: Path) -> None:
+    store = TelemetryStore(tmp_path / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESS_PENDING, "a"))
+    before = store.path.read_bytes()
+    store.append(_row("2026-01-01", Status.FAILED, "a", error_message="bad\nthing, \"quoted\""))
+    after = store.path.read_bytes()
+    assert after.startswith(before)
+    rows = store.read()
+    assert rows[-1].error_message == 'bad thing, "quoted"'  # one row stays one line
+
+
+def test_store_skips_damaged_lines_with_a_warning(tmp_path: Path, caplog) -> None:
+    store = TelemetryStore(tmp_path / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESSED, "a"))
+    with open(store.path, "a") as fh:
+        fh.write("garbage,line\n")
+        fh.write(",".join(["x", "2026-13-45"] + [""] * 2 + ["PROCESSED"] + [""] * 19) + "\n")
+        fh.write(",".join(["x", "2026-01-02"] + [""] * 2 + ["NOT_A_STATUS"] + [""] * 19) + "\n")
+        fh.write('"unterminated,quote\n')
+    with caplog.at_level(logging.WARNING):
+        rows = store.read()
+        state = store.state()
+    assert [r.chunk_date_utc for r in rows] == ["2026-01-01"]
+    assert set(state.latest) == {("2026-01-01", "ALL", "QUICKLOOK")}
+    for reason in ("damaged", "unknown status", "bad date"):
+        assert reason in caplog.text
+
+
+def test_store_appends_after_a_torn_last_line(tmp_path: Path) -> None:
+    store = TelemetryStore(tmp_path / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESS_PENDING, "a"))
+    with open(store.path, "a") as fh:
+        fh.write("r,2026-01-01,,,PROC")  # a writer killed mid-line by hand-editing
+    store.append(_row("2026-01-01", Status.PROCESSED, "a"))
+    assert [r.status for r in store.read()] == [Status.PROCESS_PENDING, Status.PROCESSED]
+
+
+def test_state_latest_row_orders_by_started_then_file_order(tmp_path: Path) -> None:
+    store = TelemetryStore(tmp_path / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESSED, "2026-01-02T00:00:00.000000Z"))
+    store.append(_row("2026-01-01", Status.PROCESS_PENDING, "2026-01-01T00:00:00.000000Z"))
+    store.append(_row("2026-01-02", Status.PROCESS_PENDING, "2026-01-03T00:00:00.000000Z"))
+    store.append(_row("2026-01-02", Status.PROCESSED, "2026-01-03T00:00:00.000000Z"))
+    state = store.state()
+    assert state.get("2026-01-01", "ALL", "QUICKLOOK").status is Status.PROCESSED
+    assert state.get("2026-01-02", "ALL", "QUICKLOOK").status is Status.PROCESSED
+    assert state.get("2026-01-03", "ALL", "QUICKLOOK") is None
+
+
+def test_state_keys_days_by_sensor_and_descriptor(tmp_path: Path) -> None:
+    store = TelemetryStore(tmp_path / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESSED, "a"))
+    store.append(_row("2026-01-01", Status.FAILED, "b").evolve(sensor_id="REACH-135"))
+    state = store.state()
+    assert state.get("2026-01-01", "ALL", "QUICKLOOK").status is Status.PROCESSED
+    assert state.get("2026-01-01", "REACH-135", "QUICKLOOK").status is Status.FAILED
+    assert state.get("2026-01-01", "ALL", "PROVISIONAL") is None
+
+
+def test_failed_row_inherits_the_stage_it_interrupted(tmp_path: Path) -> None:
+    store = TelemetryStore(tmp_path / "t.csv")
+    store.append(_row("2026-01-01", Status.DOWNLOAD_PENDING, "a"))
+    store.append(_row("2026-01-01", Status.FAILED, "a"))
+    store.append(_row("2026-01-02", Status.DOWNLOADED, "a"))
+    store.append(_row("2026-01-02", Status.PROCESS_PENDING, "b"))
+    store.append(_row("2026-01-02", Status.FAILED, "b"))
+    rows = store.read()
+    assert [r.stage for r in rows] == [Stage.DOWNLOAD, Stage.DOWNLOAD, Stage.DOWNLOAD,
+                                       Stage.PROCESS, Stage.PROCESS]
+    state = store.state()
+    assert state.get_download("2026-01-01", "ALL", "QUICKLOOK").status is Status.FAILED
+    assert state.get_download("2026-01-02", "ALL", "QUICKLOOK").status is Status.DOWNLOADED
+    assert state.get("2026-01-02", "ALL", "QUICKLOOK").stage is Stage.PROCESS
+
+
+_WRITER = """
+import sys
+from swxsoc_reach.telemetry.schema import Row, Status
+from swxsoc_reach.telemetry.store import TelemetryStore
+store = TelemetryStore(sys.argv[1])
+tag = sys.argv[2]
+for i in range(5000):
+    store.append(Row(run_id=tag, chunk_date_utc="2026-01-01", status=Status.PROCESSED,
+                     started_at_utc=str(i), error_message="x" * (i % 700)))
+"""
+
+
+def test_store_two_processes_appending_leave_only_whole_rows(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), tag])
+               for tag in ("a", "b")]
+    assert [w.wait(timeout=300) for w in writers] == [0, 0]
+    with open(path, newline="") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0] == list(COLUMNS)
+    body = lines[1:]
+    assert len(body) == 10_000
+    assert all(len(cells) == len(COLUMNS) for cells in body)
+    for tag in ("a", "b"):
+        mine = [cells for cells in body if cells[0] == tag]
+        assert [int(c[16]) for c in mine] == list(range(5000))  # in order, none lost
+        assert all(c[15] == "x" * (int(c[16]) % 700) for c in mine)
