@@ -27,6 +27,7 @@ from swxsoc_reach.days import day_window
 from swxsoc_reach.fsutil import atomic_write
 from swxsoc_reach.mission import ALL_SENSORS, SAMPLE_PERIOD_S, SAMPLES_PER_DAY, Sensor, get_sensor
 from swxsoc_reach.mission import sensors as all_sensors
+from swxsoc_reach.paths import artifact_name
 
 EARTH_RADIUS_KM = 6371.0
 IRIDIUM_ALT_KM = 780.0
@@ -264,6 +265,31 @@ def write_json(path: Path, records: Iterable[dict[str, Any]]) -> int:
             count += 1
         raw.write(b"]")
     return count
+
+
+def write_artifact(
+    directory: Path,
+    day: dt.date,
+    options: SyntheticOptions = SyntheticOptions(),
+    *,
+    hours: float | None = None,
+    output_format: str = "csv",
+) -> Path:
+    """Write a day (or only its first ``hours``) as a Phase 1 artifact in ``directory``.
+
+    Tests and the demo use short days: a whole day of one sensor is 34,560 records.
+    """
+    start, end = day_window(day)
+    if hours is not None:
+        end = start + dt.timedelta(hours=hours) - dt.timedelta(microseconds=1)
+    records = iter_records(day, options, start=start, end=end)
+    path = Path(directory) / artifact_name(day, options.sensor_id, output_format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if output_format == "json":
+        write_json(path, records)
+    else:
+        write_csv(path, records, options)
+    return path
 
 
 def write_day(path: Path, day: dt.date, options: SyntheticOptions = SyntheticOptions()) -> int:
