@@ -6,7 +6,7 @@ The column order is part of the file format: readers and other tools index by it
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -73,12 +73,13 @@ STATUS_STAGE: dict[Status, Stage] = {
 }
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One telemetry row; every field is the text written to the CSV ("" when unknown).
 
     ``stage`` is not a column: the reader derives it (a FAILED row inherits the
     stage of the pending row before it) so the two phases can share one file.
+    A NamedTuple rather than a frozen dataclass: building one is ~5x cheaper,
+    which matters when a run folds a 100,000-row file.
     """
 
     run_id: str = ""
@@ -109,11 +110,11 @@ class Row:
 
     def values(self) -> list[str]:
         """The row's cells in column order."""
-        return [str(getattr(self, name)) for name in COLUMNS]
+        return [str(cell) for cell in self[: len(COLUMNS)]]
 
     def evolve(self, **changes: object) -> Row:
         """A copy with some fields changed (rows are immutable)."""
-        return replace(self, **changes)
+        return self._replace(**changes)
 
     @property
     def key(self) -> tuple[str, str, str]:

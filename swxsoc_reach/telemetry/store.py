@@ -16,7 +16,6 @@ import contextlib
 import csv
 import datetime as dt
 import fcntl
-import functools
 import gc
 import io
 import logging
@@ -114,15 +113,17 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# (key, status, stage, cells by column name): a row not yet turned into a Row
-_Record = tuple[tuple[str, str, str], Status, "Stage | None", dict[str, str]]
+# A row not yet turned into a Row: (key, status, stage, started_at_utc, cells, picks),
+# where picks maps column names to cell indexes (one list shared by a whole file).
+_Picks = list[tuple[str, int]]
+_Record = tuple[tuple[str, str, str], Status, "Stage | None", str, list[str], _Picks]
 _T = TypeVar("_T")
 _STATUSES = {status.value: status for status in Status}
 
 
-def _to_row(key: tuple[str, str, str], status: Status, stage: Stage | None,
-            cells: dict[str, str]) -> Row:
-    return Row(**{**cells, "status": status}, stage=stage)
+def _to_row(key: tuple[str, str, str], status: Status, stage: Stage | None, started: str,
+            cells: list[str], picks: _Picks) -> Row:
+    return Row(**{name: cells[i] for name, i in picks}, status=status, stage=stage)
 
 
 def parse_rows(lines: Iterable[str], *, source: str) -> Iterator[Row]:
@@ -146,7 +147,9 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
     picks = [(name, i) for name, i in index.items() if name != "status"]
     i_day, i_status = index["chunk_date_utc"], index["status"]
     i_sensor, i_descriptor = index.get("sensor_id"), index.get("descriptor")
+    i_started = index.get("started_at_utc")
     last_stage: dict[tuple[str, str, str], Stage] = {}
+    valid_days: set[str] = set()
     for number, cells in enumerate(reader, start=2):
         if len(cells) != width:
             if cells:
@@ -159,7 +162,7 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
                            source, number, cells[i_status])
             continue
         day = cells[i_day]
-        if not _is_day(day):
+        if day not in valid_days and not _is_day(day):
             logger.warning("%s:%d: skipped line with bad date %r", source, number, day)
             continue
         key = (
@@ -170,15 +173,15 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
         stage = STATUS_STAGE.get(status) or last_stage.get(key)
         if status in PENDING_STAGE:
             last_stage[key] = PENDING_STAGE[status]
-        yield key, status, stage, {name: cells[i] for name, i in picks}
+        valid_days.add(day)
+        yield key, status, stage, "" if i_started is None else cells[i_started], cells, picks
 
 
 _COLUMN_SET = frozenset(COLUMNS)
 
 
-@functools.lru_cache(maxsize=65_536)
 def _is_day(text: str) -> bool:
-    """A real ``YYYY-MM-DD`` date (cached: a file holds few distinct days, many rows)."""
+    """A real ``YYYY-MM-DD`` date (callers cache it: a file holds few days, many rows)."""
     if len(text) != 10:
         return False
     try:
@@ -207,10 +210,17 @@ class TelemetryState:
         """
         winners: dict[tuple[str, str, str], _Record] = {}
         download_winners: dict[tuple[str, str, str], _Record] = {}
+        download = Stage.DOWNLOAD
         for record in records:
-            _keep_latest(winners, record)
-            if record[2] is Stage.DOWNLOAD:
-                _keep_latest(download_winners, record)
+            # ISO 8601 UTC strings of one format sort as times; ">=" lets file order break ties
+            key, started = record[0], record[3]
+            current = winners.get(key)
+            if current is None or started >= current[3]:
+                winners[key] = record
+            if record[2] is download:
+                current = download_winners.get(key)
+                if current is None or started >= current[3]:
+                    download_winners[key] = record
         return cls(
             {key: _to_row(*record) for key, record in winners.items()},
             {key: _to_row(*record) for key, record in download_winners.items()},
@@ -224,11 +234,3 @@ class TelemetryState:
         """The latest Phase 1 row of one day, or None."""
         return self.latest_download.get((day, sensor_id, descriptor))
 
-
-def _keep_latest(winners: dict[tuple[str, str, str], _Record], record: _Record) -> None:
-    current = winners.get(record[0])
-    # ISO 8601 UTC strings of one format sort as times; ">=" lets file order break ties
-    if current is None or record[3].get("started_at_utc", "") >= current[3].get(
-        "started_at_utc", ""
-    ):
-        winners[record[0]] = record
