@@ -1,3 +1,34 @@
 """Shared fixtures. Every test writes only under ``tmp_path`` and talks only to 127.0.0.1."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer, running_moto_server
+
+# --- AWS: one moto server process per test session (S3, Secrets Manager, ...) -------------
+
+
+@pytest.fixture(scope="session")
+def moto_server_process() -> Iterator[MotoServer]:
+    """The session's moto server on 127.0.0.1 (use ``s3_server``, which also empties it)."""
+    with running_moto_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_server(moto_server_process: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """A moto server, emptied for this test, with the environment pointing AWS SDKs at it.
+
+    The environment is what a user would set (``AWS_ENDPOINT_URL``, dummy keys,
+    ``AWS_DEFAULT_REGION``), with every other credential source switched off.
+    Subprocesses get the same through ``s3_server.environ()``.
+    """
+    moto_server_process.reset()
+    for name in UNSET_VARS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in moto_server_process.env().items():
+        monkeypatch.setenv(name, value)
+    return moto_server_process
