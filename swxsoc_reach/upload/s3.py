@@ -104,8 +104,9 @@ class Uploader:
                                   "swxsoc configuration")
             head = self._client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except (BotoCoreError, ClientError, Boto3Error) as exc:
-            raise UploadError(self._redact(f"cannot upload to {where}: {self._explain(exc)}")
-                              ) from None  # botocore's text is not redacted: keep it out
+            message = f"cannot upload to {where}: {self._explain(exc)}"
+            # not chained: botocore's own text is not redacted, so it stays out of logs
+            raise UploadError(redact(message, self._credentials)) from None
         algorithm = confirm_stored(cdf_path, StoredObject.from_head(head), where)
         logger.debug("%s: %d bytes confirmed (%s)", where, cdf_path.stat().st_size,
                      f"{algorithm} checksum" if algorithm else "size only")
@@ -129,14 +130,17 @@ class Uploader:
                                  self.bucket)
         return f"{type(exc).__name__}: {exc}, {RETRY_HINT}"
 
-    def _redact(self, text: str) -> str:
-        if self._credentials is None:
-            return text
-        frozen = self._credentials.get_frozen_credentials()
-        for secret in (frozen.access_key, frozen.secret_key, frozen.token):
-            if secret:
-                text = text.replace(secret, "***")
+
+
+def redact(text: str, credentials: Any) -> str:
+    """``text`` with every value of ``credentials`` (botocore Credentials or None) starred."""
+    if credentials is None:
         return text
+    frozen = credentials.get_frozen_credentials()
+    for secret in (frozen.access_key, frozen.secret_key, frozen.token):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def _explain_code(code: str, message: str, bucket: str) -> str:

@@ -92,13 +92,18 @@ def staged_in_tmp(path: Path) -> Iterator[str]:
     if target.exists() and target.resolve() == path.resolve():
         yield path.name
         return
-    with atomic_path(target) as tmp:
-        shutil.copyfile(path, tmp)
-    ours = target.stat().st_ino
-    logger.debug("upload: staged %s as %s", path, target)
-    try:
+    with contextlib.ExitStack() as cleanup:
+        with atomic_path(target) as tmp:
+            shutil.copyfile(path, tmp)
+            # held open so its inode cannot be reused: "still ours" is then a safe test
+            ours = os.open(tmp, os.O_RDONLY)
+            cleanup.callback(os.close, ours)
+        cleanup.callback(_remove_if_same, target, ours)
+        logger.debug("upload: staged %s as %s", path, target)
         yield path.name
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            if target.stat().st_ino == ours:
-                target.unlink()
+
+
+def _remove_if_same(target: Path, fd: int) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if os.path.samestat(os.fstat(fd), target.stat()):
+            target.unlink()
