@@ -5,6 +5,7 @@ at the same key as the boto3 back end, confirmed against a real S3 endpoint."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import os
@@ -17,7 +18,12 @@ from types import ModuleType
 import boto3
 import pytest
 
+from swxsoc_reach.cli import main
 from swxsoc_reach.errors import UploadError
+from swxsoc_reach.paths import day_cdf_path
+from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
+from swxsoc_reach.telemetry.schema import Status
+from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.upload import sdc
 from swxsoc_reach.upload.keys import s3_key
 from swxsoc_reach.upload.s3 import open_uploader
@@ -136,3 +142,22 @@ def test_staged_in_tmp_leaves_a_copy_that_is_no_longer_ours(tmp_path) -> None:
         assert (TMP / name).read_bytes() == b"someone else's"
     finally:
         (TMP / name).unlink(missing_ok=True)
+
+
+def test_process_upload_via_sdc_aws_utils_records_the_spec_key(fake_sdc, s3_server, bucket,
+                                                               tmp_path) -> None:
+    raw, out, day = tmp_path / "raw", tmp_path / "out", dt.date(2031, 7, 19)
+    write_artifact(raw, day, SyntheticOptions(sensor_id="REACH-135"), hours=0.5)
+    assert main(["process", "--start-date", day.isoformat(), "--end-date", day.isoformat(),
+                 "--sensor-id", "REACH-135", "--input-dir", str(raw), "--output-dir", str(out),
+                 "--upload-to-s3", "--s3-bucket", BUCKET]) == 0
+    cdf = day_cdf_path(out, day, "REACH-135")
+    rows = TelemetryStore(raw / "download_telemetry.csv").read()
+    assert [r.status for r in rows] == [Status.PROCESS_PENDING, Status.PROCESSED,
+                                        Status.UPLOAD_PENDING, Status.UPLOADED]
+    assert rows[-1].s3_bucket == BUCKET
+    assert rows[-1].s3_key == f"l1c/prelim/2031/07/19/{cdf.name}"
+    assert [call["source"] for call in fake_aws().CALLS] == [TMP / cdf.name]
+    assert not (TMP / cdf.name).exists()
+    stored = s3_server.client().get_object(Bucket=BUCKET, Key=rows[-1].s3_key)
+    assert stored["Body"].read() == cdf.read_bytes()
