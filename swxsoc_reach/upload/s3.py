@@ -42,9 +42,8 @@ CHECKSUM_ALGORITHM = "SHA256"
 INSTALL_HINT = "S3 upload needs boto3: pip install 'swxsoc_reach[net]'"
 # S3 bucket naming rules (3-63 characters: lowercase letters, digits, '.', '-').
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-# A dead endpoint should fail a day in seconds, not after boto3's 60 s default.
+# An unreachable endpoint fails a day after 10 s per attempt, not boto3's default 60 s.
 CONNECT_TIMEOUT_S = 10
-READ_TIMEOUT_S = 120
 RETRY_HINT = "then rerun with --retry-failed"
 
 Transfer = Callable[[Path, str], str]
@@ -66,7 +65,6 @@ class Uploader:
                  transfer: Transfer, backend: str) -> None:
         self.bucket = bucket
         self.backend = backend
-        self._session = session
         self._client = client
         self._transfer = transfer
         # resolved once, as the client did; kept only to redact them from messages
@@ -114,10 +112,11 @@ class Uploader:
 
     def _explain(self, exc: Exception) -> str:
         """Say what went wrong and what to fix, by exception class and S3 error code."""
+        from boto3.exceptions import S3UploadFailedError
         from botocore import exceptions as bce
 
-        if isinstance(exc.__context__, bce.ClientError):  # S3UploadFailedError wraps it
-            exc = exc.__context__
+        if isinstance(exc, S3UploadFailedError) and isinstance(exc.__context__, bce.ClientError):
+            exc = exc.__context__  # the transfer manager re-raises S3's answer inside it
         if isinstance(exc, bce.NoCredentialsError | bce.PartialCredentialsError):
             return ("no usable AWS credentials: set AWS_ACCESS_KEY_ID and "
                     f"AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), {RETRY_HINT}")
@@ -187,7 +186,7 @@ def open_uploader(bucket: str, region: str | None = None) -> Uploader:
         session = sdc.prepare_default_session(region, CONTENT_TYPE)
     else:
         session = boto3.session.Session(region_name=region)
-    config = Config(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S)
+    config = Config(connect_timeout=CONNECT_TIMEOUT_S)
     client = session.client("s3", config=config)
     if use_sdc:
         uploader = Uploader(bucket, session, client, sdc.PushScienceFile(bucket), "sdc_aws_utils")

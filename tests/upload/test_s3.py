@@ -7,12 +7,13 @@ import random
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 from botocore.credentials import Credentials
 
 from swxsoc_reach.errors import ConfigError, MissingDependencyError, UploadError
 from swxsoc_reach.testing.s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, MotoServer, free_port
-from swxsoc_reach.upload.s3 import UploadReceipt, open_uploader, redact
+from swxsoc_reach.upload.s3 import Uploader, UploadReceipt, open_uploader, redact
 from swxsoc_reach.upload.verify import MIB, StoredObject, confirm_stored
 
 BUCKET = "reach-test-incoming"
@@ -141,3 +142,22 @@ def test_redact_stars_every_credential_value() -> None:
     assert redact("key AKIAEXAMPLE secret s3cr3t token tok3n", creds) == (
         "key *** secret *** token ***")
     assert redact("nothing to hide", None) == "nothing to hide"
+
+
+@pytest.mark.parametrize(("stored", "problem"), [
+    (b"x" * 999, "holds 999 bytes but"),  # truncated
+    (b"y" * 1000, "checksum"),  # same size, other bytes
+])
+def test_uploader_fails_when_the_stored_object_is_not_the_file(s3_server, bucket, tmp_path,
+                                                               stored, problem) -> None:
+    """A transfer that lands other bytes is caught by the confirmation, not reported done."""
+    session = boto3.session.Session()
+    client = session.client("s3")
+
+    def corrupting(path: Path, key: str) -> str:
+        client.put_object(Bucket=bucket, Key=key, Body=stored, ChecksumAlgorithm="SHA256")
+        return key
+
+    uploader = Uploader(bucket, session, client, corrupting, "corrupting")
+    with pytest.raises(UploadError, match=problem):
+        uploader.upload(fake_cdf(tmp_path, 1000))
