@@ -147,6 +147,9 @@ def _add_process(sub: argparse._SubParsersAction) -> None:
     s3.add_argument("--upload-to-s3", action="store_true",
                     help="upload each CDF; UPLOADED becomes the terminal status")
     s3.add_argument("--s3-bucket", metavar="BUCKET", help="destination bucket (with upload)")
+    s3.add_argument("--receipt-dir", type=Path, metavar="PATH",
+                    help="after each confirmed upload write PATH/l1c/prelim/YYYY/MM/DD/<name>.json "
+                    "holding bucket and key (the workflow's upload sentinel)")
     parser.set_defaults(handler=_run_process)
 
 
@@ -158,6 +161,8 @@ def _run_process(args: argparse.Namespace) -> RunReport:
         raise ConfigError("--upload-to-s3 needs --s3-bucket BUCKET")
     if args.s3_bucket and not args.upload_to_s3:
         raise ConfigError("--s3-bucket is only used with --upload-to-s3")
+    if args.receipt_dir and not args.upload_to_s3:
+        raise ConfigError("--receipt-dir is only used with --upload-to-s3")
     if not args.input_dir.is_dir():
         raise ConfigError(f"input directory {args.input_dir} does not exist")
     request = process.ProcessRequest(
@@ -167,6 +172,7 @@ def _run_process(args: argparse.Namespace) -> RunReport:
         upload_to_s3=args.upload_to_s3,
         s3_bucket=args.s3_bucket,
         aws_region=args.aws_region,
+        receipt_dir=args.receipt_dir,
     )
     uploader = None
     if args.upload_to_s3 and not selection.dry_run:

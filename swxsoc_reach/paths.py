@@ -78,3 +78,12 @@ def day_cdf_path(
     """Where the orchestrators put the CDF of one UTC day (named by the day's start)."""
     start, _ = day_window(day)
     return Path(output_dir) / cdf_relpath(cdf_name(start, sensor_id, data_version))
+
+
+def upload_receipt_path(receipt_dir: Path, name: str) -> Path:
+    """Where ``process --receipt-dir`` records a CDF's confirmed upload: ``<dir>/<place>.json``.
+
+    The place is the CDF's relative path (also its S3 key), so the workflow can name
+    a day's receipt before the upload happens.
+    """
+    return Path(receipt_dir) / (cdf_relpath(name) + ".json")

@@ -10,13 +10,15 @@ row is written only after the CDF is complete under its final name.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from swxsoc_reach.paths import artifact_name, day_cdf_path, find_artifact
+from swxsoc_reach.fsutil import write_bytes_atomic
+from swxsoc_reach.paths import artifact_name, day_cdf_path, find_artifact, upload_receipt_path
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
@@ -43,6 +45,7 @@ class ProcessRequest:
     upload_to_s3: bool = False
     s3_bucket: str | None = None
     aws_region: str | None = None
+    receipt_dir: Path | None = None  # the workflow's upload sentinels (paths.upload_receipt_path)
 
 
 def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
@@ -100,7 +103,7 @@ def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayP
         if action is ProcessAction.PROCESS:
             return Status.PROCESSED
     assert uploader is not None
-    return _upload(uploader, day, cdf, recorder)
+    return _upload(uploader, day, cdf, recorder, request.receipt_dir)
 
 
 def _process(request: ProcessRequest, day: dt.date, recorder: DayRecorder) -> Path:
@@ -124,7 +127,8 @@ def _process(request: ProcessRequest, day: dt.date, recorder: DayRecorder) -> Pa
     return cdf
 
 
-def _upload(uploader: Uploader, day: dt.date, cdf: Path, recorder: DayRecorder) -> Status:
+def _upload(uploader: Uploader, day: dt.date, cdf: Path, recorder: DayRecorder,
+            receipt_dir: Path | None) -> Status:
     size = f"{cdf.stat().st_size / MIB:.3f}"
     recorder.begin(Status.UPLOAD_PENDING, cdf_path=str(cdf.resolve()), cdf_size_mb=size)
     began = time.perf_counter()
@@ -139,4 +143,7 @@ def _upload(uploader: Uploader, day: dt.date, cdf: Path, recorder: DayRecorder) 
         s3_key=receipt.key,
     )
     logger.info("%s upload: s3://%s/%s in %.1f s", day, receipt.bucket, receipt.key, seconds)
+    if receipt_dir is not None:  # after the UPLOADED row: a receipt never outruns the truth
+        write_bytes_atomic(upload_receipt_path(receipt_dir, cdf.name), json.dumps(
+            {"bucket": receipt.bucket, "key": receipt.key}).encode() + b"\n")
     return Status.UPLOADED
