@@ -1,0 +1,302 @@
+"""What the Snakemake workflow must build: per-day targets from config, telemetry and disk.
+
+The workflow (``workflow/rules/*.smk``, docs/workflow.md) asks Snakemake for one
+file per day that needs work; this module picks those days with the CLI's own
+resume rules (``telemetry.resume.decide_download`` / ``decide_process`` over
+``TelemetryStore.state()``, ``--limit-days`` through ``phases.dayloop.plan_days``),
+so the workflow works on a day exactly when ``download`` then ``process`` would
+(historical-process.rst "Restart semantics"; historical-download.md "Resume rules").
+
+A day's target is its product: the CDF, or in upload mode the upload receipt. Two
+kinds of day cannot be asked for by their product and get a *resume marker*
+instead, whose rule runs the day's ``process`` command: a day without input (the
+command records ``SKIPPED_NO_INPUT``; asking Snakemake for its CDF would abort the
+whole run), and a day whose product is on disk while its telemetry says to redo it
+(Snakemake would call it up to date). The marker is named after the day's latest
+telemetry row, so every new state of the day asks anew.
+
+Imports nothing heavy: every Snakemake job (and every SLURM job's re-parse) runs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from swxsoc_reach.days import check_range, parse_date
+from swxsoc_reach.errors import ConfigError
+from swxsoc_reach.mission import check_sensor_id
+from swxsoc_reach.paths import (
+    artifact_name,
+    day_cdf_path,
+    find_artifact,
+    upload_receipt_path,
+)
+from swxsoc_reach.phases.dayloop import DaySelection, plan_days
+from swxsoc_reach.telemetry.resume import (
+    DayFacts,
+    DownloadAction,
+    ProcessAction,
+    decide_download,
+    decide_process,
+)
+from swxsoc_reach.telemetry.schema import Row
+from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
+from swxsoc_reach.telemetry.store import TelemetryStore
+
+RECEIPT_DIR = "uploads"
+RESUME_PATTERN = "logs/resume/{yyyy}-{mm}-{dd}.{state}.done"
+# Output patterns are the real names of this day with its digits made wildcards,
+# so ``paths`` stays the only place that knows a name. No sensor id, mode or
+# version contains these digit runs.
+_PROBE_DAY = dt.date(1999, 12, 31)
+_PROBE_WILDCARDS = (
+    ("1999/12/31", "{yyyy}/{mm}/{dd}"),
+    ("19991231", "{yyyy}{mm}{dd}"),
+    ("20000101", "{next}"),  # an artifact's name ends with the day after
+)
+# Rule priorities: earlier days first, and each stage of a day before the next
+# day's first stage, so ``--jobs 1`` works day by day in date order like the CLI.
+STAGES = ("download", "process", "upload")
+
+
+@dataclass(frozen=True)
+class WorkflowConfig:
+    """The validated config; paths as the rules see them (relative to ``data_dir``)."""
+
+    selection: DaySelection
+    data_dir: Path
+    input_dir: str
+    output_dir: str
+    telemetry_file: str
+    download: bool = False
+    udl_url: str | None = None
+    upload_to_s3: bool = False
+    s3_bucket: str | None = None
+    aws_region: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], base: Path) -> WorkflowConfig:
+        """Check what the JSON schema cannot: real dates in order, sensor, bucket with upload.
+
+        ``base`` is the directory a relative ``data_dir`` starts from.
+        """
+        for key in ("start_date", "end_date"):
+            if config.get(key) is None:
+                raise ConfigError(f"config {key} is not set: give the range in a config file, "
+                                  "e.g. snakemake --configfile config/range.yaml")
+        start = parse_date(config["start_date"], what="config start_date")
+        end = parse_date(config["end_date"], what="config end_date")
+        check_range(start, end)
+        upload = bool(config["upload_to_s3"])
+        if upload and not config.get("s3_bucket"):
+            raise ConfigError("config upload_to_s3 is true but s3_bucket is not set")
+        if config.get("s3_bucket") and not upload:
+            raise ConfigError("config s3_bucket is only used with upload_to_s3: true")
+        if config.get("udl_url") and not config["download"]:
+            raise ConfigError("config udl_url is only used with download: true")
+        input_dir = os.path.normpath(config["input_dir"])
+        telemetry = os.path.normpath(
+            config.get("telemetry_file") or os.path.join(input_dir, TELEMETRY_NAME))
+        # lexically: data_dir may not exist yet (``workdir:`` creates it) and a path
+        # through it such as "../../sample/raw" must still resolve
+        data_dir = Path(os.path.normpath(os.path.join(base, config["data_dir"])))
+        return cls(
+            selection=DaySelection(
+                start=start,
+                end=end,
+                telemetry_file=Path(os.path.normpath(data_dir / telemetry)),
+                sensor_id=check_sensor_id(config["sensor_id"]),
+                descriptor=config["descriptor"],
+                output_format=config["output_format"],
+                retry_failed=bool(config["retry_failed"]),
+                limit_days=config.get("limit_days"),
+            ),
+            data_dir=data_dir,
+            input_dir=input_dir,
+            output_dir=os.path.normpath(config["output_dir"]),
+            telemetry_file=telemetry,
+            download=bool(config["download"]),
+            udl_url=config.get("udl_url") or None,
+            upload_to_s3=upload,
+            s3_bucket=config.get("s3_bucket") or None,
+            aws_region=config.get("aws_region") or None,
+        )
+
+    def artifact(self, day: dt.date) -> str:
+        """The Phase 1 name and place of a day's artifact (``download_day``'s output)."""
+        sel = self.selection
+        return os.path.join(self.input_dir, artifact_name(day, sel.sensor_id, sel.output_format))
+
+    def cdf(self, day: dt.date) -> str:
+        """The day's CDF at ``<output_dir>/l1c/prelim/YYYY/MM/DD/<name>`` (``process_day``)."""
+        return os.path.normpath(day_cdf_path(Path(self.output_dir), day, self.selection.sensor_id))
+
+    def receipt(self, day: dt.date) -> str:
+        """The receipt of the day's confirmed upload (``upload_day``'s output)."""
+        return str(upload_receipt_path(Path(RECEIPT_DIR), Path(self.cdf(day)).name))
+
+    def local(self, path: str) -> Path:
+        """A rule path (relative to ``data_dir`` unless absolute) as this process opens it."""
+        return Path(os.path.normpath(self.data_dir / path))
+
+    def download_flags(self) -> str:
+        """The ``download`` flags every day shares, shell-quoted (the rule adds day and dir)."""
+        udl = ["--udl-url", self.udl_url] if self.udl_url else []
+        return shlex.join(self._shared_flags() + udl)
+
+    def process_flags(self, *, upload: bool) -> str:
+        """The ``process`` flags every day shares; with ``upload`` the S3 ones and receipts."""
+        s3 = ["--upload-to-s3", "--s3-bucket", str(self.s3_bucket), "--receipt-dir", RECEIPT_DIR]
+        return shlex.join(self._shared_flags() + (s3 if upload else []))
+
+    def _shared_flags(self) -> list[str]:
+        sel = self.selection
+        flags = ["--telemetry-file", self.telemetry_file, "--sensor-id", sel.sensor_id,
+                 "--descriptor", sel.descriptor, "--output-format", sel.output_format]
+        if sel.retry_failed:
+            flags.append("--retry-failed")
+        if self.aws_region:
+            flags += ["--aws-region", self.aws_region]
+        return flags
+
+
+@dataclass(frozen=True)
+class DayTarget:
+    """One day of work: the resume rules' verdicts and the file the workflow asks for."""
+
+    day: dt.date
+    action: ProcessAction
+    download: bool  # the artifact is missing and the download rules say fetch it
+    artifact: str | None  # the input to process (on disk, or download_day's output)
+    target: str  # the product, or a resume marker
+
+
+@dataclass(frozen=True)
+class WorkflowPlan:
+    """Every day of the range with work to do (after ``limit_days``), in date order."""
+
+    config: WorkflowConfig
+    days: dict[dt.date, DayTarget]
+    checked: int  # days the resume rules looked at
+
+    def targets(self) -> list[str]:
+        """What ``rule all`` asks for; the telemetry file alone when nothing is left.
+
+        The telemetry file exists whenever every day is complete or failed (those
+        states are rows), so Snakemake then reports nothing to be done instead of
+        running an empty ``all`` job.
+        """
+        return [t.target for t in self.days.values()] or [self.config.telemetry_file]
+
+    def artifact(self, wildcards: Mapping[str, str]) -> list[str]:
+        """Input function: the day's artifact when the plan processes the day, else none.
+
+        A day that only uploads has its CDF already; naming its artifact would make
+        Snakemake fetch or check input that no rule of this run reads.
+        """
+        target = self.days.get(_day(wildcards))
+        if target is None or target.artifact is None or target.action is ProcessAction.UPLOAD_ONLY:
+            return []
+        return [target.artifact]
+
+    def priority(self, stage: str) -> Callable[[Mapping[str, str]], int]:
+        """A rule's priority function: earlier day first; within a day, later stage first."""
+        end, rank = self.config.selection.end, STAGES.index(stage)
+
+        def of_day(wildcards: Mapping[str, str]) -> int:
+            return (end - _day(wildcards)).days * len(STAGES) + rank
+
+        return of_day
+
+    def summary(self) -> str:
+        """One line for the operator: what the plan holds."""
+        sel = self.config.selection
+        span = f"{sel.start}..{sel.end}"
+        if not self.days:
+            return (f"swxsoc_reach: nothing to do: {span}: all {self.checked} days checked "
+                    f"are complete or failed (retry_failed: {str(sel.retry_failed).lower()})")
+        counts: dict[str, int] = {}
+        for target in self.days.values():
+            label = f"download+{target.action}" if target.download else str(target.action)
+            counts[label] = counts.get(label, 0) + 1
+        detail = ", ".join(f"{n} {label}" for label, n in counts.items())
+        return f"swxsoc_reach: {span}: {len(self.days)} days to work on: {detail}"
+
+
+def as_pattern(path_of_day: Callable[[dt.date], str]) -> str:
+    """A rule's output pattern from a day's path (``config.cdf`` ...): digits -> wildcards."""
+    text = path_of_day(_PROBE_DAY)
+    for probe, wildcards in _PROBE_WILDCARDS:
+        text = text.replace(probe, wildcards)
+    return text
+
+
+def _day(wildcards: Mapping[str, str]) -> dt.date:
+    return dt.date(int(wildcards["yyyy"]), int(wildcards["mm"]), int(wildcards["dd"]))
+
+
+def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
+    """Decide every day of the range with the CLI's rules; keep the days with work."""
+    sel = config.selection
+    state = TelemetryStore(sel.telemetry_file).state()
+    decided: dict[dt.date, DayTarget | None] = {}
+
+    def decide(day: dt.date) -> ProcessAction:
+        key = (day.isoformat(), sel.sensor_id, sel.descriptor)
+        target = _decide_day(config, day, state.latest.get(key), state.latest_download.get(key))
+        decided[day] = target
+        return target.action if target else ProcessAction.SKIP_COMPLETE
+
+    plans = plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
+    days = {day: t for day, t in decided.items() if t is not None}
+    return WorkflowPlan(config, days, checked=len(plans))
+
+
+def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
+                latest_download: Row | None) -> DayTarget | None:
+    sel = config.selection
+    cdf = config.cdf(day)
+    cdf_exists = config.local(cdf).is_file()
+    found = find_artifact(config.local(config.input_dir), day, sel.sensor_id, sel.output_format)
+    download = config.download and found is None and decide_download(
+        latest, latest_download, artifact_exists=False, retry_failed=sel.retry_failed,
+    ) is DownloadAction.DOWNLOAD
+    # after a download the day's latest row is a Phase 1 row, which the process
+    # rules read as "no process row": the day is processed from its new input
+    action = decide_process(
+        None if download else latest,
+        DayFacts(artifact_exists=download or found is not None, cdf_exists=cdf_exists),
+        upload=config.upload_to_s3, retry_failed=sel.retry_failed,
+    )
+    if not action.is_work:
+        return None
+    if download:
+        artifact: str | None = config.artifact(day)
+    elif found is not None:
+        artifact = os.path.join(config.input_dir, found.name)
+    else:
+        artifact = None
+    product = config.receipt(day) if config.upload_to_s3 else cdf
+    # what Snakemake would find up to date although the rules want it redone
+    stale = (action is ProcessAction.UPLOAD_ONLY and config.local(product).is_file()) or (
+        action in (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD) and cdf_exists)
+    if action is ProcessAction.NO_INPUT or stale:
+        target = RESUME_PATTERN.format(yyyy=f"{day:%Y}", mm=f"{day:%m}", dd=f"{day:%d}",
+                                       state=_state_token(latest))
+    else:
+        target = product
+    return DayTarget(day, action, download, artifact, target)
+
+
+def _state_token(latest: Row | None) -> str:
+    """``STATUS-YYYYMMDDTHHMMSSffffffZ`` of the day's latest row, ``new`` without one."""
+    if latest is None:
+        return "new"
+    moment = "".join(ch for ch in latest.started_at_utc if ch.isalnum())
+    return f"{latest.status.value}-{moment or 'unknown'}"
