@@ -1,0 +1,37 @@
+"""swxsoc_reach workflow: REACH artifacts -> L1C CDFs (-> S3), one job per day and stage.
+
+    snakemake --configfile config/range.yaml       # profiles/default is found beside this file
+    snakemake --configfile config/range.yaml -n    # the plan only
+    snakemake --configfile config/range.yaml --workflow-profile profiles/slurm
+
+Which days run is decided by swxsoc_reach.targets with the CLI's resume rules
+(config/README.md, docs/workflow.md).
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+
+
+workdir: config["data_dir"]
+
+
+include: "workflow/rules/download.smk"
+include: "workflow/rules/process.smk"
+include: "workflow/rules/upload.smk"
+
+
+# Every day of the range with work left: its CDF, upload receipt or resume marker.
+# (A comment, not a docstring: snakefmt 2.1 puts default_target first and then
+# cannot parse a docstring after it.)
+rule all:
+    default_target: True
+    input:
+        PLAN.targets(),
+    localrule: True

@@ -1,0 +1,23 @@
+"""Phase 1 per day: UDL -> the day's artifact (only with `download: true`)."""
+
+if CONFIG.download:
+
+    rule download_day:
+        """One UTC day from UDL -> its Phase 1 artifact; jobs share one UDL rate budget."""
+        output:
+            artifact=targets.as_pattern(CONFIG.artifact),
+        log:
+            "logs/download/{yyyy}-{mm}-{dd}.log",
+        benchmark:
+            "logs/benchmarks/download/{yyyy}-{mm}-{dd}.tsv"
+        priority: PLAN.priority("download")
+        resources:
+            udl=1,
+        params:
+            python=PYTHON,
+            day="{yyyy}-{mm}-{dd}",
+            input_dir=CONFIG.input_dir,
+            flags=CONFIG.download_flags(),
+        shell:
+            "{params.python:q} -m swxsoc_reach download --start-date {params.day} --end-date {params.day}"
+            " --output-dir {params.input_dir:q} {params.flags} -v > {log:q} 2>&1"
