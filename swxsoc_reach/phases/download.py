@@ -1,0 +1,152 @@
+"""Phase 1 day work: each UTC day of a range from UDL into one artifact, resumable.
+
+historical-download.md: the shared day loop (``dayloop``) plans the range with
+the Phase 1 resume rules and runs each day inside the failure boundary; a day
+writes DOWNLOAD_PENDING, then DOWNLOADED (artifact complete under its final
+name), SKIPPED_NO_DATA (every window answered, none held a record) or, through
+the boundary, FAILED. Credentials are resolved before any day is touched and
+never for ``--dry-run``, which also sends no request and writes no telemetry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from swxsoc_reach.errors import ConfigError
+from swxsoc_reach.mission import expected_records
+from swxsoc_reach.paths import artifact_name
+from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
+from swxsoc_reach.phases.dayloop import run_days as run_day_loop
+from swxsoc_reach.telemetry.resume import DownloadAction, decide_download
+from swxsoc_reach.telemetry.schema import Row, Status
+from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
+from swxsoc_reach.udl.client import UdlClient, UdlQuery, resolve_base_url
+from swxsoc_reach.udl.credentials import Credential, resolve_credential
+from swxsoc_reach.udl.day import download_day
+from swxsoc_reach.udl.ratelimit import RateSettings
+
+logger = logging.getLogger(__name__)
+
+MIB = 1024 * 1024  # csv_size_mb is in MiB
+
+
+@dataclass(frozen=True)
+class DownloadRequest:
+    """A validated ``download`` invocation."""
+
+    selection: DaySelection
+    output_dir: Path
+    udl_url: str
+    rate: RateSettings
+
+
+def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport:
+    """Build the request from the parsed flags, resolve credentials, run."""
+    if args.output_dir.exists() and not args.output_dir.is_dir():
+        raise ConfigError(f"output directory {args.output_dir} exists and is not a directory")
+    request = DownloadRequest(
+        selection=selection,
+        output_dir=args.output_dir,
+        udl_url=resolve_base_url(args.udl_url),
+        rate=RateSettings(
+            max_concurrent_requests=args.max_concurrent_requests,
+            initial_rate=args.initial_rate,
+            additive_increase=args.additive_increase,
+            multiplicative_decrease=args.multiplicative_decrease,
+            min_rate=args.min_rate,
+            max_rate=args.max_rate,
+        ).check(),
+    )
+    credential = None if selection.dry_run else resolve_credential(args.aws_region)
+    return run(request, credential)
+
+
+def plan(request: DownloadRequest, state: TelemetryState) -> list[DayPlan]:
+    """Decide each day's action from its latest rows and what is on disk."""
+    sel = request.selection
+
+    def decide(day: dt.date) -> DownloadAction:
+        key = (day.isoformat(), sel.sensor_id, sel.descriptor)
+        latest, latest_download = state.get(*key), state.get_download(*key)
+        return decide_download(
+            latest, latest_download,
+            artifact_exists=_artifact_exists(request, day, (latest, latest_download)),
+            retry_failed=sel.retry_failed,
+        )
+
+    return plan_days(sel, decide, lambda action: action is DownloadAction.DOWNLOAD)
+
+
+def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
+    """Plan and run the range; ``credential`` may be None only for a dry run."""
+    sel = request.selection
+    plans = plan(request, TelemetryStore(sel.telemetry_file).state())
+    expected = str(expected_records(sel.sensor_id))
+    with contextlib.ExitStack() as stack:
+        client: UdlClient | None = None
+        if not sel.dry_run:
+            if credential is None:
+                raise ValueError("a download needs a credential")
+            request.output_dir.mkdir(parents=True, exist_ok=True)
+            client = stack.enter_context(UdlClient(request.udl_url, credential, request.rate))
+
+        def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
+            assert client is not None  # the loop calls work only outside a dry run
+            return _work_day(request, client, day_plan, recorder)
+
+        return run_day_loop("download", sel, plans, work,
+                            lambda day_plan: {"expected_records": expected})
+
+
+def _artifact_path(request: DownloadRequest, day: dt.date) -> Path:
+    sel = request.selection
+    return request.output_dir / artifact_name(day, sel.sensor_id, sel.output_format)
+
+
+def _artifact_exists(request: DownloadRequest, day: dt.date,
+                     rows: tuple[Row | None, Row | None]) -> bool:
+    """The day's artifact in this format: in the output dir, or where telemetry says."""
+    suffix = f".{request.selection.output_format}"
+    places = [_artifact_path(request, day)]
+    places += [Path(row.csv_path) for row in rows if row is not None and row.csv_path]
+    return any(path.suffix == suffix and path.is_file() for path in places)
+
+
+def _work_day(request: DownloadRequest, client: UdlClient, day_plan: DayPlan,
+              recorder: DayRecorder) -> Status:
+    sel = request.selection
+    day = day_plan.day
+    recorder.begin(Status.DOWNLOAD_PENDING)
+    began = time.perf_counter()
+    result = download_day(client, day, UdlQuery(sel.sensor_id, sel.descriptor),
+                          _artifact_path(request, day), sel.output_format,
+                          request.rate.max_concurrent_requests)
+    seconds = time.perf_counter() - began
+    timing = {"download_seconds": f"{seconds:.3f}"}
+    if result.path is None:
+        logger.info("%s download: UDL holds no record (%s, %s); skipped", day,
+                    sel.sensor_id, sel.descriptor)
+        return recorder.finish(
+            Status.SKIPPED_NO_DATA, records_downloaded="0", availability_pct="0.00", **timing,
+            error_message=f"UDL answered no {sel.descriptor} record of {sel.sensor_id} "
+                          f"for any window of {day}",
+        ).status
+    expected = expected_records(sel.sensor_id)
+    percent = 100.0 * result.records / expected
+    recorder.finish(
+        Status.DOWNLOADED,
+        records_downloaded=str(result.records),
+        availability_pct=f"{percent:.2f}",
+        csv_size_mb=f"{result.size_bytes / MIB:.3f}",
+        csv_path=str(result.path.resolve()),
+        **timing,
+    )
+    logger.info("%s download: %d/%d records (%.2f %%) in %.1f s", day, result.records,
+                expected, percent, seconds)
+    return Status.DOWNLOADED

@@ -1,0 +1,677 @@
+"""A local server speaking UDL's query API over HTTP, serving ``synthetic`` REACH days.
+
+udl.md "The query": ``GET /udl/spaceenvobservation`` (JSON array) and ``/count``
+(text/plain) with ``obTime=A..B`` inclusive at both ends, ``idSensor``,
+``descriptor``, ``source``, ``dataMode``, ``sort`` and ``firstResult`` /
+``maxResults`` paging under a per-answer cap. Tests, benchmarks and the demo
+point the downloader at it with ``--udl-url``. ``ServerConfig`` sets what real
+UDL does unannounced: latency, a rate limit answering 429 with ``Retry-After``,
+an ``Authorization`` check (401), seeded faults (500s, dropped connections,
+bodies cut short), days without data and days that always fail.
+
+A day is rendered once (``synthetic.iter_records``, ~70 s for all sensors) into
+one serialized blob indexed by ``obTime``, so a window is two binary searches
+and a slice; a short window of a day not rendered yet is generated on its own.
+Helpers for tests: ``/_stats`` (counters, request log), ``/_ids?day=`` (the ids
+of a day's records), ``/_warm?day=`` (render a day now).
+
+    python -m swxsoc_reach.testing.udl_server --port 0 [--warm 2026-01-01] ...
+
+prints its base URL on stdout once it is ready, then serves until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import dataclasses
+import datetime as dt
+import http.client
+import math
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import numpy as np
+import orjson
+
+from swxsoc_reach.days import day_window
+from swxsoc_reach.mission import ALL_SENSORS
+from swxsoc_reach.synthetic import SyntheticOptions, day_sensors, format_time, iter_records
+
+HOST = "127.0.0.1"
+API_PATH = "/udl/spaceenvobservation"
+COUNT_PATH = API_PATH + "/count"
+_PARAMS = frozenset({"obTime", "idSensor", "source", "dataMode", "descriptor", "sort",
+                     "firstResult", "maxResults"})
+_SOURCE, _DATA_MODE = "Aerospace", "REAL"  # what every synthetic record carries
+_WHOLE_DAY_AT = dt.timedelta(hours=1)  # a window this long renders (and keeps) its whole day
+_SMALL_DAY = 200_000  # records: days this small are always rendered whole
+_KEPT_DAYS = 6
+_ONE_MS = dt.timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What the server holds and how it misbehaves (all faults off by default)."""
+
+    data: SyntheticOptions = field(default_factory=SyntheticOptions)  # descriptor: the query's
+    empty_days: frozenset[dt.date] = frozenset()  # no record at all
+    fail_days: tuple[tuple[dt.date, int], ...] = ()  # (day, status): every query starting that day
+    garbage_days: frozenset[dt.date] = frozenset()  # answer 200 with a body that is not JSON
+    cap: int = 10_000  # records per answer at most
+    latency_s: float = 0.0  # before every API answer
+    rate_limit: float | None = None  # requests/s; more are answered 429
+    burst: float | None = None  # token bucket size (default: one second's worth)
+    auth: str | None = None  # required Authorization header value
+    fault_seed: int = 0
+    error_rate: float = 0.0  # answer 500
+    drop_rate: float = 0.0  # close the connection without an answer
+    truncate_rate: float = 0.0  # announce the whole body, send half, close
+
+
+class _BadQuery(ValueError):
+    """The query cannot be answered (400)."""
+
+
+class _Slab:
+    """Serialized records sorted by ``obTime``: any range is two searches and a slice."""
+
+    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
+        parts, times, sensors, ids = [], [], [], []
+        for record in records:
+            parts.append(orjson.dumps(record))
+            times.append(record["obTime"])
+            sensors.append(record.get("idSensor") or "")
+            ids.append(record["id"])
+        self.times = np.array(times, dtype="S")
+        if len(times) > 1 and not bool(np.all(self.times[:-1] <= self.times[1:])):
+            raise ValueError("synthetic records are not in obTime order")
+        self.sensors = np.array(sensors, dtype="S")
+        self.ids = ids
+        self.offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([len(part) + 1 for part in parts], out=self.offsets[1:])
+        self.blob = b",".join(parts) + b","  # record k is blob[offsets[k]:offsets[k+1]-1]
+
+    def select(self, lo: bytes, hi: bytes, sensor: bytes | None) -> np.ndarray:
+        """Indexes of records with ``lo <= obTime <= hi`` (and the sensor, if given)."""
+        i = int(np.searchsorted(self.times, lo, "left"))
+        j = int(np.searchsorted(self.times, hi, "right"))
+        index = np.arange(i, max(i, j))
+        return index if sensor is None else index[self.sensors[i:j] == sensor]
+
+    def pieces(self, index: np.ndarray) -> list[bytes]:
+        """The serialized records at ``index``, contiguous runs in one slice."""
+        if len(index) == 0:
+            return []
+        if index[-1] - index[0] + 1 == len(index):
+            return [self.blob[self.offsets[index[0]]:self.offsets[index[-1] + 1] - 1]]
+        return [self.blob[self.offsets[k]:self.offsets[k + 1] - 1] for k in index]
+
+
+class _DayStore:
+    """Rendered days, the most recent few kept; each rendered by one thread only."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._days: collections.OrderedDict[Any, _Slab] = collections.OrderedDict()
+        self._rendering: dict[Any, threading.Lock] = {}
+
+    def slab(self, options: SyntheticOptions, day: dt.date, lo: dt.datetime,
+             hi: dt.datetime) -> _Slab:
+        """The day's records around ``[lo, hi]``: the whole rendered day when it pays."""
+        key = (options, day)
+        with self._lock:
+            if key in self._days:
+                self._days.move_to_end(key)
+                return self._days[key]
+        per_day = 2 * 17_280 * len(day_sensors(options.sensor_id))
+        if hi - lo < _WHOLE_DAY_AT and per_day > _SMALL_DAY:
+            return _Slab(iter_records(day, options, start=lo, end=hi))
+        return self.whole(options, day)
+
+    def whole(self, options: SyntheticOptions, day: dt.date) -> _Slab:
+        """The whole day, rendered now if it is not kept yet."""
+        key = (options, day)
+        with self._lock:
+            gate = self._rendering.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._days:
+                    return self._days[key]
+            slab = _Slab(iter_records(day, options))
+            with self._lock:
+                self._days[key] = slab
+                while len(self._days) > _KEPT_DAYS:
+                    self._days.popitem(last=False)
+                self._rendering.pop(key, None)
+            return slab
+
+
+@dataclass
+class _Query:
+    lo: dt.datetime
+    hi: dt.datetime
+    sensor: str | None
+    descriptor: str
+    matches_source: bool
+    first: int
+    limit: int
+
+
+class _State:
+    """Config, data, rate bucket, fault stream and counters shared by the handler threads."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.store = _DayStore()
+        self._lock = threading.Lock()
+        self.configure(config)
+
+    def configure(self, config: ServerConfig) -> None:
+        with self._lock:
+            self.config = config
+            self._faults = random.Random(config.fault_seed)
+            rate = config.rate_limit or 0.0
+            self._burst = config.burst or max(1.0, rate)
+            self._tokens, self._refilled = self._burst, time.monotonic()
+            self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self.counters: collections.Counter[str] = collections.Counter()
+        self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=100_000)
+        self._in_flight = 0
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._reset_counters()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"counters": dict(self.counters), "log": list(self.log),
+                    "in_flight": self._in_flight}
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        with self._lock:
+            self._in_flight += 1
+            self.counters["max_in_flight"] = max(self.counters["max_in_flight"],
+                                                 self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def take_token(self) -> float | None:
+        """None when the request may go on, else seconds until it could."""
+        rate = self.config.rate_limit
+        if not rate:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._burst, self._tokens + (now - self._refilled) * rate)
+            self._refilled = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return None
+            return (1.0 - self._tokens) / rate
+
+    def draw_fault(self) -> str | None:
+        c = self.config
+        with self._lock:
+            draw = self._faults.random()
+        for name, rate in (("error", c.error_rate), ("drop", c.drop_rate),
+                           ("truncate", c.truncate_rate)):
+            if draw < rate:
+                return name
+            draw -= rate
+        return None
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.counters["requests"] += 1
+            self.counters[f"status_{entry['status']}"] += 1
+            self.counters["records"] += entry.get("records", 0)
+            if entry.get("fault"):
+                self.counters[f"fault_{entry['fault']}"] += 1
+            self.log.append(entry)
+
+    def parse(self, query: dict[str, list[str]]) -> _Query:
+        unknown = sorted(set(query) - _PARAMS)
+        if unknown:
+            raise _BadQuery(f"unknown query parameter(s): {', '.join(unknown)}")
+        value = {name: values[-1] for name, values in query.items()}
+        if "obTime" not in value or ".." not in value["obTime"]:
+            raise _BadQuery("obTime must be a range A..B")
+        lo_text, hi_text = value["obTime"].split("..", 1)
+        lo, hi = _parse_time(lo_text), _parse_time(hi_text)
+        sort = value.get("sort", "obTime")
+        if sort.lower() not in ("obtime", "obtime,asc"):
+            raise _BadQuery(f"unsupported sort {sort!r}")
+        try:
+            first = int(value.get("firstResult", "0"))
+            limit = int(value.get("maxResults", str(self.config.cap)))
+        except ValueError:
+            raise _BadQuery("firstResult and maxResults must be whole numbers") from None
+        if first < 0 or limit < 0:
+            raise _BadQuery("firstResult and maxResults must not be negative")
+        return _Query(
+            lo=lo, hi=hi, sensor=value.get("idSensor"),
+            descriptor=value.get("descriptor", self.config.data.descriptor),
+            matches_source=(value.get("source", _SOURCE) == _SOURCE
+                            and value.get("dataMode", _DATA_MODE) == _DATA_MODE),
+            first=first, limit=min(limit, self.config.cap),
+        )
+
+    def matching(self, q: _Query) -> list[tuple[_Slab, np.ndarray]]:
+        """Every record matching the query, day by day, in obTime order."""
+        if not q.matches_source or q.hi < q.lo:
+            return []
+        options = dataclasses.replace(self.config.data, descriptor=q.descriptor)
+        lo_key, hi_key = _ms_key(q.lo, up=True), _ms_key(q.hi, up=False)
+        sensor = q.sensor.encode() if q.sensor is not None else None
+        found = []
+        day = q.lo.date()
+        while day <= q.hi.date():
+            if day not in self.config.empty_days:
+                start, end = day_window(day)
+                slab = self.store.slab(options, day, max(q.lo, start), min(q.hi, end - _ONE_MS))
+                found.append((slab, slab.select(lo_key, hi_key, sensor)))
+            day += dt.timedelta(days=1)
+        return found
+
+    def day_ids(self, day: dt.date, sensor_id: str, descriptor: str | None) -> list[str]:
+        """Ids of the day's records an ``idSensor`` (or ALL) query would get."""
+        if day in self.config.empty_days:
+            return []
+        options = dataclasses.replace(self.config.data,
+                                      descriptor=descriptor or self.config.data.descriptor)
+        slab = self.store.whole(options, day)
+        sensor = None if sensor_id == ALL_SENSORS else sensor_id.encode()
+        index = slab.select(b"", b"\xff", sensor)
+        return [slab.ids[k] for k in index]
+
+
+def _parse_time(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise _BadQuery(f"{text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise _BadQuery(f"{text!r} has no time zone")
+    return moment.astimezone(dt.UTC)
+
+
+def _ms_key(moment: dt.datetime, *, up: bool) -> bytes:
+    """The synthetic obTime (whole ms) at or after (``up``) / before ``moment``."""
+    extra = moment.microsecond % 1000
+    if extra:
+        moment += dt.timedelta(microseconds=(1000 - extra) if up else -extra)
+    return format_time(moment).encode()
+
+
+def _page(found: Sequence[tuple[_Slab, np.ndarray]], first: int,
+          limit: int) -> tuple[list[bytes], int]:
+    """The serialized records ``first .. first+limit-1`` of the whole answer, and their number."""
+    pieces: list[bytes] = []
+    wanted = limit
+    for slab, index in found:
+        if limit <= 0:
+            break
+        if first >= len(index):
+            first -= len(index)
+            continue
+        taken = index[first:first + limit]
+        pieces += slab.pieces(taken)
+        limit -= len(taken)
+        first = 0
+    return pieces, wanted - limit
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a client's pool expects
+    server: _Server
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        state = self.server.state
+        if url.path in (API_PATH, COUNT_PATH):
+            with state.in_flight():
+                self._api(url.path, query, state)
+        elif url.path == "/_stats":
+            self._send(200, orjson.dumps(state.stats()))
+        elif url.path in ("/_ids", "/_warm"):
+            self._helper(url.path, query, state)
+        else:
+            self._send(404, orjson.dumps({"message": f"no such path {url.path}"}))
+
+    def _api(self, path: str, query: dict[str, list[str]], state: _State) -> None:
+        config = state.config
+        entry: dict[str, Any] = {"path": path, **{k: v[-1] for k, v in query.items()}}
+        if config.auth is not None and self.headers.get("Authorization") != config.auth:
+            entry["status"] = 401
+            state.record(entry)
+            return self._send(401, orjson.dumps({"message": "Authentication required"}))
+        wait = state.take_token()
+        if wait is not None:
+            entry["status"] = 429
+            state.record(entry)
+            return self._send(429, orjson.dumps({"message": "Too many requests"}),
+                              headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        if config.latency_s:
+            time.sleep(config.latency_s)
+        fault = entry["fault"] = state.draw_fault()
+        if fault == "error":
+            entry["status"] = 500
+            state.record(entry)
+            return self._send(500, orjson.dumps({"message": "Internal Server Error"}))
+        if fault == "drop":
+            entry["status"] = 0
+            state.record(entry)
+            self.close_connection = True
+            return None
+        try:
+            q = state.parse(query)
+        except _BadQuery as exc:
+            entry["status"] = 400
+            state.record(entry)
+            return self._send(400, orjson.dumps({"message": str(exc)}))
+        failing = dict(config.fail_days).get(q.lo.date())
+        if failing:
+            entry["status"] = failing
+            state.record(entry)
+            return self._send(failing, orjson.dumps({"message": f"failure for {q.lo.date()}"}))
+        if q.lo.date() in config.garbage_days:
+            entry["status"] = 200
+            state.record(entry)
+            return self._send(200, b"<html><body>Service maintenance</body></html>",
+                              "text/html", truncate=fault == "truncate")
+        found = state.matching(q)
+        if path == COUNT_PATH:
+            body = str(sum(len(index) for _, index in found)).encode()
+            entry["status"] = 200
+            state.record(entry)
+            return self._send(200, body, "text/plain", truncate=fault == "truncate")
+        pieces, entry["records"] = _page(found, q.first, q.limit)
+        entry["status"] = 200
+        state.record(entry)
+        self._send(200, b"[" + b",".join(pieces) + b"]", truncate=fault == "truncate")
+        return None
+
+    def _helper(self, path: str, query: dict[str, list[str]], state: _State) -> None:
+        try:
+            day = dt.date.fromisoformat(query["day"][-1])
+        except (KeyError, ValueError):
+            return self._send(400, orjson.dumps({"message": "day=YYYY-MM-DD is required"}))
+        sensor = query.get("idSensor", [ALL_SENSORS])[-1]
+        descriptor = query.get("descriptor", [None])[-1]
+        ids = state.day_ids(day, sensor, descriptor)
+        if path == "/_warm":
+            return self._send(200, str(len(ids)).encode(), "text/plain")
+        return self._send(200, "\n".join(ids).encode(), "text/plain")
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json", *,
+              headers: dict[str, str] | None = None, truncate: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if truncate:
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+        else:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log lives in ``/_stats``."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], state: _State) -> None:
+        super().__init__(address, _Handler)
+        self.state = state
+
+
+class UdlServer:
+    """The server on a thread of this process; tests read and change its state directly."""
+
+    def __init__(self, config: ServerConfig = ServerConfig(), host: str = HOST,
+                 port: int = 0) -> None:
+        self._state = _State(config)
+        self._httpd = _Server((host, port), self._state)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the downloader (``--udl-url``)."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def config(self) -> ServerConfig:
+        """The behaviour in force."""
+        return self._state.config
+
+    def start(self) -> UdlServer:
+        """Serve on a daemon thread; return self."""
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True,
+                                        name="udl-server")
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until the process is stopped."""
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> UdlServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def configure(self, config: ServerConfig | None = None, **changes: Any) -> None:
+        """Replace the behaviour (rendered days are kept) and zero the counters."""
+        self._state.configure(dataclasses.replace(config or self._state.config, **changes))
+
+    def stats(self) -> dict[str, Any]:
+        """Counters (``requests``, ``status_429``, ``fault_drop``, ...) and the request log."""
+        return self._state.stats()
+
+    def reset_stats(self) -> None:
+        """Zero the counters and the request log."""
+        self._state.reset_stats()
+
+    def day_ids(self, day: dt.date, sensor_id: str = ALL_SENSORS,
+                descriptor: str | None = None) -> list[str]:
+        """The ids of the day's records that a download of ``sensor_id`` must get."""
+        return self._state.day_ids(day, sensor_id, descriptor)
+
+    def warm(self, day: dt.date, descriptor: str | None = None) -> int:
+        """Render a day now (before a benchmark's clock starts); return its record count."""
+        return len(self.day_ids(day, descriptor=descriptor))
+
+
+@dataclass
+class UdlServerProcess:
+    """The server as a subprocess (``python -m swxsoc_reach.testing.udl_server``)."""
+
+    url: str
+    process: subprocess.Popen[str]
+    _closed: list[bool] = field(default_factory=list)
+
+    def stats(self) -> dict[str, Any]:
+        """The server's ``/_stats``."""
+        return orjson.loads(self._get("/_stats"))
+
+    def day_ids(self, day: dt.date, sensor_id: str = ALL_SENSORS,
+                descriptor: str | None = None) -> list[str]:
+        """The server's ``/_ids`` for one day."""
+        params = {"day": day.isoformat(), "idSensor": sensor_id}
+        if descriptor:
+            params["descriptor"] = descriptor
+        text = self._get("/_ids?" + urlencode(params)).decode()
+        return text.split("\n") if text else []
+
+    def _get(self, path: str) -> bytes:
+        """GET on loopback with http.client (no proxy from the environment can intervene)."""
+        address = urlsplit(self.url)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=600)
+        try:
+            connection.request("GET", path)
+            answer = connection.getresponse()
+            body = answer.read()
+        finally:
+            connection.close()
+        if answer.status != 200:
+            raise RuntimeError(f"UDL server {path}: HTTP {answer.status}")
+        return body
+
+    def stop(self) -> None:
+        """Terminate the server and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process.stdout and not self._closed:
+            self.process.stdout.close()
+            self._closed.append(True)
+
+
+def start_udl_server_process(*args: str, timeout_s: float = 600.0) -> UdlServerProcess:
+    """Start the server with command-line ``args``; return once it printed its URL.
+
+    ``timeout_s`` covers ``--warm`` days being rendered first (~70 s a full day).
+    """
+    import selectors
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "swxsoc_reach.testing.udl_server", "--port", "0", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        ready = selector.select(timeout_s)
+    line = process.stdout.readline().strip() if ready else ""
+    if not line.startswith("http://"):
+        UdlServerProcess("", process).stop()
+        raise RuntimeError(f"the UDL server did not start within {timeout_s} s "
+                           f"(exit code {process.returncode})")
+    return UdlServerProcess(line, process)
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD") from None
+
+
+def _fail_day(text: str) -> tuple[dt.date, int]:
+    day, _, status = text.partition(":")
+    try:
+        return _day(day), int(status or 500)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD[:STATUS]") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The server's command line: one flag per ``ServerConfig`` / ``SyntheticOptions`` field."""
+    parser = argparse.ArgumentParser(prog="python -m swxsoc_reach.testing.udl_server",
+                                     description="A local UDL stand-in serving synthetic "
+                                     "REACH data; prints its URL, then serves until killed.")
+    parser.add_argument("--host", default=HOST)
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    data = parser.add_argument_group("synthetic data")
+    data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--sensor-id", default=ALL_SENSORS,
+                      help="serve only this sensor's records (default ALL)")
+    data.add_argument("--fractional-seconds", action="store_true")
+    data.add_argument("--duplicate-fraction", type=float, default=0.0)
+    data.add_argument("--missing-id-fraction", type=float, default=0.0)
+    data.add_argument("--gap-fraction", type=float, default=0.0)
+    data.add_argument("--extra-keys", action="store_true")
+    data.add_argument("--empty-day", type=_day, action="append", default=[],
+                      help="a day without any record (repeatable)")
+    data.add_argument("--fail-day", type=_fail_day, action="append", default=[],
+                      help="DAY[:STATUS]: every query starting that day gets STATUS (500)")
+    data.add_argument("--garbage-day", type=_day, action="append", default=[],
+                      help="queries starting that day get 200 with a body that is not JSON")
+    data.add_argument("--warm", type=_day, action="append", default=[],
+                      help="render this day before printing the URL (repeatable)")
+    behaviour = parser.add_argument_group("behaviour")
+    behaviour.add_argument("--cap", type=int, default=ServerConfig.cap,
+                           help="records per answer at most")
+    behaviour.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
+    behaviour.add_argument("--rate-limit", type=float, help="requests/s; more get 429")
+    behaviour.add_argument("--burst", type=float, help="token bucket size (default 1 s worth)")
+    behaviour.add_argument("--auth", help="required Authorization header value")
+    behaviour.add_argument("--fault-seed", type=int, default=0)
+    behaviour.add_argument("--error-rate", type=float, default=0.0, help="share answered 500")
+    behaviour.add_argument("--drop-rate", type=float, default=0.0,
+                           help="share of connections closed without an answer")
+    behaviour.add_argument("--truncate-rate", type=float, default=0.0,
+                           help="share of bodies cut in half")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """The ``ServerConfig`` a parsed command line asks for."""
+    return ServerConfig(
+        data=SyntheticOptions(
+            seed=args.seed, sensor_id=args.sensor_id,
+            fractional_seconds=args.fractional_seconds,
+            duplicate_fraction=args.duplicate_fraction,
+            missing_id_fraction=args.missing_id_fraction,
+            gap_fraction=args.gap_fraction, extra_keys=args.extra_keys),
+        empty_days=frozenset(args.empty_day), fail_days=tuple(args.fail_day),
+        garbage_days=frozenset(args.garbage_day), cap=args.cap, latency_s=args.latency,
+        rate_limit=args.rate_limit, burst=args.burst, auth=args.auth,
+        fault_seed=args.fault_seed, error_rate=args.error_rate, drop_rate=args.drop_rate,
+        truncate_rate=args.truncate_rate,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start, render the ``--warm`` days, print the URL, serve until killed."""
+    args = build_parser().parse_args(argv)
+    server = UdlServer(config_from_args(args), args.host, args.port)
+    for day in args.warm:
+        server.warm(day)
+    print(server.url, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

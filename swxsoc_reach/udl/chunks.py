@@ -1,0 +1,122 @@
+"""Query windows of a UTC day that give every record to exactly one window.
+
+historical-download.md "Chunking and the artifact", udl.md "The query": a day
+``[D, D+1)`` is cut into 5-minute windows for ``ALL`` and 6-hour windows for one
+sensor. UDL's ``obTime=A..B`` is inclusive at both ends and timestamps may carry
+any fraction of a second, so each window is asked for ``start..end`` (its end is
+the next window's start) and the answer is cut here to the half-open
+``[start, end)``: a record stamped exactly on a boundary is kept by the later
+window only, and no gap can open between windows whatever the precision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from swxsoc_reach.days import day_window
+from swxsoc_reach.errors import UdlError
+from swxsoc_reach.mission import ALL_SENSORS
+
+WINDOW_ALL = dt.timedelta(minutes=5)  # 288 windows; ~3,840 records each for all 64 dosimeters
+WINDOW_SENSOR = dt.timedelta(hours=6)  # 4 windows; 8,640 records each for one sensor
+
+# UDL's form, 2025-09-04T00:00:05.000Z: same-length strings compare as times
+_CANONICAL_LEN = 24
+_ISO = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def format_udl_time(moment: dt.datetime) -> str:
+    """Format an aware time the way UDL writes it (milliseconds, ``Z``)."""
+    moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def time_key(text: object) -> str:
+    """A string that sorts as the instant ``text`` names, at any sub-second precision.
+
+    ``YYYY-MM-DDTHH:MM:SS.fffffffff`` in UTC (nine fraction digits). Raises
+    ``UdlError`` for anything that is not an ISO 8601 time.
+    """
+    match = _ISO.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise UdlError(f"record with an unreadable obTime {text!r}")
+    date, clock, fraction, zone = match.groups()
+    digits = ((fraction or "") + "000000000")[:9]
+    if zone not in (None, "Z", "+00:00", "+0000", "-00:00", "-0000"):
+        moment = dt.datetime.fromisoformat(f"{date}T{clock}{zone}").astimezone(dt.UTC)
+        date, clock = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
+    return f"{date}T{clock}.{digits}"
+
+
+def _is_canonical(text: str) -> bool:
+    return len(text) == _CANONICAL_LEN and text[19] == "." and text[23] == "Z"
+
+
+@dataclass(frozen=True)
+class Window:
+    """One query window ``[start, end)`` (aware UTC)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    _bounds: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lo, hi = format_udl_time(self.start), format_udl_time(self.end)
+        object.__setattr__(self, "_bounds", (lo, hi, time_key(lo), time_key(hi)))
+
+    @property
+    def label(self) -> str:
+        """A short name for logs: the window's start."""
+        return self.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def query_range(self) -> str:
+        """The ``obTime`` value asking for this window: ``start..end``, both inclusive."""
+        return f"{self._bounds[0]}..{self._bounds[1]}"
+
+    def cut(self, records: Iterable[Any]) -> list[dict[str, Any]]:
+        """Keep the records with ``start <= obTime < end``, in time order.
+
+        UDL is asked to sort by ``obTime``; an answer that is not sorted is sorted
+        here so the artifact stays in time order. Raises ``UdlError`` for a record
+        that is not an object or has no readable ``obTime``.
+        """
+        lo, hi, key_lo, key_hi = self._bounds
+        kept: list[dict[str, Any]] = []
+        keep = kept.append
+        previous = ""
+        ordered = True
+        for record in records:
+            try:
+                when = record.get("obTime")
+            except AttributeError:
+                kind = type(record).__name__
+                raise UdlError(f"UDL answer holds a {kind}, not a record") from None
+            if type(when) is str and _is_canonical(when):  # the fast path: one string compare
+                if lo <= when < hi:
+                    keep(record)
+                    ordered = ordered and previous <= when
+                    previous = when
+            elif key_lo <= time_key(when) < key_hi:
+                keep(record)
+                ordered = False  # mixed precisions: let the sort below decide
+        if not ordered:
+            kept.sort(key=lambda record: time_key(record["obTime"]))
+        return kept
+
+
+def plan_windows(day: dt.date, sensor_id: str, size: dt.timedelta | None = None) -> list[Window]:
+    """The day's windows in time order; their union is exactly ``[day, day+1)``."""
+    start, end = day_window(day)
+    step = size or (WINDOW_ALL if sensor_id == ALL_SENSORS else WINDOW_SENSOR)
+    windows = []
+    while start < end:
+        windows.append(Window(start, min(start + step, end)))
+        start += step
+    return windows

@@ -1,0 +1,308 @@
+"""HTTP access to UDL's ``spaceenvobservation`` API: one pooled session, bounded
+retries that feed the adaptive rate, and windows fetched completely.
+
+udl.md "The query" and historical-download.md "Adaptive rate control": a 429
+(honouring ``Retry-After``), a 5xx, a dropped connection or a cut-short body is
+retried up to ``max_retries`` times with exponential back-off and jitter, each
+one slowing the rate; any other 4xx, or a complete answer that is not JSON
+records, fails at once with the server's message. The server's cap on records
+per answer is not published, so a page that may have been cut is always
+followed by the next one (``firstResult``) until an answer proves the window
+complete; records from another window are dropped and duplicates across pages
+are dropped by ``id``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import urllib3
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from swxsoc_reach import __version__
+from swxsoc_reach.errors import ConfigError, UdlError
+from swxsoc_reach.mission import ALL_SENSORS
+from swxsoc_reach.udl.chunks import Window
+from swxsoc_reach.udl.credentials import Credential
+from swxsoc_reach.udl.ratelimit import AimdRateLimiter, RateSettings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://unifieddatalibrary.com"
+ENV_BASE_URL = "UDL_BASE_URL"
+API_PATH = "/udl/spaceenvobservation"
+PAGE_SIZE = 10_000  # maxResults asked for; the server may cap answers lower
+_READ_BLOCK = 1 << 20
+
+
+class DownloadStopped(UdlError):
+    """The window was abandoned because its day is already failing."""
+
+
+class _AttemptTimeout(Exception):
+    """One answer took longer than ``RetryPolicy.attempt_timeout_s``."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long one request may take, and how failed ones are retried."""
+
+    max_retries: int = 5
+    backoff_base_s: float = 0.5  # first retry waits 0.25-0.5 s, then doubling
+    backoff_cap_s: float = 30.0
+    retry_after_cap_s: float = 120.0  # a larger Retry-After is taken as this
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0  # silence on the socket
+    attempt_timeout_s: float = 300.0  # one whole answer, first byte to last
+
+    def backoff(self, retry: int) -> float:
+        """Seconds before retry number ``retry`` (0-based): half fixed, half random."""
+        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2**retry)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class UdlQuery:
+    """What one download asks UDL for (besides the time window)."""
+
+    sensor_id: str = ALL_SENSORS
+    descriptor: str = "QUICKLOOK"
+    source: str = "Aerospace"
+    data_mode: str = "REAL"
+
+    def params(self, window: Window, first: int, max_results: int) -> dict[str, str]:
+        """The query string of one page of ``window``."""
+        params = {
+            "obTime": window.query_range,
+            "source": self.source,
+            "dataMode": self.data_mode,
+            "descriptor": self.descriptor,
+            "sort": "obTime",
+            "firstResult": str(first),
+            "maxResults": str(max_results),
+        }
+        if self.sensor_id != ALL_SENSORS:
+            params["idSensor"] = self.sensor_id
+        return params
+
+
+def resolve_base_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """``--udl-url``, else ``UDL_BASE_URL``, else the public UDL; checked to be http(s)."""
+    env = os.environ if environ is None else environ
+    url = (flag or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
+    parsed = urllib3.util.parse_url(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host or parsed.query:
+        raise ConfigError(f"UDL base URL {url!r} is not of the form http(s)://host[:port][/path]")
+    return url
+
+
+class _PageCap:
+    """What is known of the server's unpublished cap on records per answer.
+
+    A page may have been cut when it is as long as the cap proven so far, or,
+    before any cap is proven, longer than every page proven complete. Learning
+    both makes a steady run ask one extra page only while sizes still grow.
+    """
+
+    def __init__(self, requested: int) -> None:
+        self._requested = requested
+        self._lock = threading.Lock()
+        self.cap: int | None = None
+        self._complete = 0
+
+    def may_be_cut(self, size: int) -> bool:
+        if size == 0:
+            return False
+        if size >= self._requested:
+            return True
+        return size >= self.cap if self.cap is not None else size > self._complete
+
+    def learn(self, size: int, more_followed: bool) -> None:
+        with self._lock:
+            if more_followed:
+                self.cap = size if self.cap is None else min(self.cap, size)
+            else:
+                self._complete = max(self._complete, size)
+
+
+class UdlClient:
+    """A pooled, rate-controlled session against one UDL base URL (thread-safe)."""
+
+    def __init__(self, base_url: str, credential: Credential, rate: RateSettings,
+                 policy: RetryPolicy = RetryPolicy(), page_size: int = PAGE_SIZE) -> None:
+        self.rate = AimdRateLimiter(rate)
+        self._policy = policy
+        self._page_size = page_size
+        self._cap = _PageCap(page_size)
+        self._slots = threading.BoundedSemaphore(rate.max_concurrent_requests)
+        self._path = (urllib3.util.parse_url(base_url).path or "").rstrip("/") + API_PATH
+        self._pool = urllib3.connection_from_url(
+            base_url, maxsize=rate.max_concurrent_requests, block=True)
+        self._headers = {
+            "Authorization": credential.header_value,
+            "Accept": "application/json",
+            "User-Agent": f"swxsoc_reach/{__version__}",
+        }
+        self._timeout = urllib3.Timeout(connect=policy.connect_timeout_s,
+                                        read=policy.read_timeout_s)
+        self._count_lock = threading.Lock()
+        self.requests = 0  # attempts sent, retries included
+        self.throttled = 0  # answers 429
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._pool.close()
+
+    def __enter__(self) -> UdlClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch_window(self, window: Window, query: UdlQuery,
+                     stop: threading.Event | None = None) -> list[dict[str, Any]]:
+        """Every record of ``[window.start, window.end)``, in time order, each once.
+
+        Pages through the answer while a page may have been cut by the server's
+        cap. Raises ``UdlError`` (``DownloadStopped`` once ``stop`` is set).
+        """
+        stop = stop or threading.Event()
+        kept: list[dict[str, Any]] = []
+        seen: set[Any] | None = None  # ids, once a second page is needed
+        offset = previous_size = 0
+        while True:
+            page = self._get(query.params(window, offset, self._page_size), window.label, stop)
+            if offset:
+                self._cap.learn(previous_size, more_followed=bool(page))
+            records = window.cut(page)
+            if seen is not None:
+                records = [r for r in records if r.get("id") is None or r["id"] not in seen]
+            kept.extend(records)
+            if not self._cap.may_be_cut(len(page)):
+                return kept
+            if seen is None:
+                seen = set()
+            seen.update(r["id"] for r in records if r.get("id") is not None)
+            logger.debug("chunk %s: page of %d records at offset %d may be cut; asking for more",
+                         window.label, len(page), offset)
+            previous_size = len(page)
+            offset += len(page)
+
+    def _get(self, params: dict[str, str], label: str, stop: threading.Event) -> list[Any]:
+        """One page, retried on 429, 5xx and connection trouble; raises ``UdlError``."""
+        policy = self._policy
+        for retry in range(policy.max_retries + 1):
+            if not self.rate.acquire(stop):
+                raise DownloadStopped(f"chunk {label}: stopped")
+            retry_after = None
+            try:
+                with self._slots:
+                    status, headers, body = self._send(params)
+            except (Urllib3Error, OSError, _AttemptTimeout) as exc:
+                problem = f"connection error ({type(exc).__name__})"
+            else:
+                if status == 200:
+                    records = _decode(body, label)
+                    rate = self.rate.record_success()
+                    if rate is not None:
+                        logger.debug("chunk %s: HTTP 200; rate up to %.2f req/s", label, rate)
+                    return records
+                if status != 429 and status < 500:
+                    raise UdlError(f"UDL answered HTTP {status} for chunk {label}: "
+                                   f"{_message(body)}")
+                problem = f"HTTP {status}"
+                if status == 429:
+                    with self._count_lock:
+                        self.throttled += 1
+                    retry_after = _retry_after(headers.get("Retry-After"), policy)
+            rate = self.rate.record_throttle()
+            if retry == policy.max_retries:
+                break
+            delay = policy.backoff(retry)
+            if retry_after is not None:
+                self.rate.defer(retry_after)
+                delay = max(delay, retry_after)
+            logger.debug("chunk %s: %s; retry %d/%d in %.2f s; rate %.2f req/s%s", label,
+                         problem, retry + 1, policy.max_retries, delay, self.rate.rate,
+                         "" if rate is None else " (lowered)")
+            if stop.wait(delay):
+                raise DownloadStopped(f"chunk {label}: stopped")
+        raise UdlError(f"chunk {label}: UDL still failing after {policy.max_retries} "
+                       f"retries: {problem}")
+
+    def _send(self, params: dict[str, str]) -> tuple[int, Any, bytes]:
+        """One request; the whole body read within ``attempt_timeout_s``."""
+        with self._count_lock:
+            self.requests += 1
+        deadline = time.monotonic() + self._policy.attempt_timeout_s
+        response = self._pool.request(
+            "GET", self._path, fields=params, headers=self._headers, timeout=self._timeout,
+            retries=False, redirect=False, preload_content=False)
+        complete = False
+        try:
+            blocks = []
+            for block in response.stream(_READ_BLOCK):
+                blocks.append(block)
+                if time.monotonic() > deadline:
+                    raise _AttemptTimeout
+            complete = True
+            return response.status, response.headers, b"".join(blocks)
+        finally:
+            if not complete:
+                response.close()  # the connection is in an unknown state: never reuse it
+            response.release_conn()
+
+
+def _decode(body: bytes, label: str) -> list[Any]:
+    """A 200 answer's records: a JSON array, one object, or nothing."""
+    if not body.strip():
+        return []
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise UdlError(f"UDL answer for chunk {label} is not JSON ({exc}); "
+                       f"it starts {body[:40]!r}") from None
+    if isinstance(data, dict):
+        return [data]
+    if isinstance(data, list):
+        return data
+    raise UdlError(f"UDL answer for chunk {label} is a JSON {type(data).__name__}, "
+                   "not a list of records")
+
+
+def _message(body: bytes) -> str:
+    """The server's error message on one short line."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if isinstance(data, dict):
+            text = str(data.get("message") or data.get("error") or text)
+    text = " ".join(text.split())
+    return (text[:300] + "...") if len(text) > 300 else text or "(empty answer)"
+
+
+def _retry_after(value: str | None, policy: RetryPolicy) -> float | None:
+    """Seconds from a ``Retry-After`` header (seconds or an HTTP date), capped."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(policy.retry_after_cap_s, max(0.0, seconds))
