@@ -1,0 +1,67 @@
+"""Upload mode against a real S3 endpoint (moto on 127.0.0.1): each day's receipt
+(bucket, key) appears only once its object is confirmed, and failed uploads are
+retried as uploads only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from swxsoc_reach.paths import upload_receipt_path
+from swxsoc_reach.telemetry.schema import Status
+from swxsoc_reach.upload.keys import s3_key
+
+BUCKET = "dev-swxsoc-pipeline-incoming"
+UPLOAD = {"upload_to_s3": True, "s3_bucket": BUCKET}
+P, PD, UP, UD, F = (Status.PROCESS_PENDING, Status.PROCESSED, Status.UPLOAD_PENDING,
+                    Status.UPLOADED, Status.FAILED)
+
+
+def receipt(workflow, day) -> Path:
+    return workflow.data / upload_receipt_path(Path("uploads"), workflow.cdf(day).name)
+
+
+def statuses(workflow, day) -> list[Status]:
+    return [r.status for r in workflow.rows() if r.chunk_date_utc == day.isoformat()]
+
+
+def assert_confirmed(workflow, s3, day) -> None:
+    """The receipt names the object, which holds exactly the day's CDF."""
+    key = s3_key(workflow.cdf(day).name)
+    assert json.loads(receipt(workflow, day).read_text()) == {"bucket": BUCKET, "key": key}
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentLength"] == workflow.cdf(day).stat().st_size
+    last = next(r for r in reversed(workflow.rows()) if r.chunk_date_utc == day.isoformat())
+    assert (last.status, last.s3_bucket, last.s3_key) == (UD, BUCKET, key)
+
+
+def test_workflow_upload_processes_uploads_and_writes_receipts(workflow, s3_server) -> None:
+    workflow.env = s3_server.environ()
+    s3 = s3_server.client()
+    s3.create_bucket(Bucket=BUCKET)
+    workflow.run(config=UPLOAD)
+    for day in workflow.days:
+        assert statuses(workflow, day) == [P, PD, UP, UD]  # the CLI's rows in upload mode
+        assert_confirmed(workflow, s3, day)
+    rerun = workflow.run(config=UPLOAD)
+    assert "nothing to do" in rerun.stderr
+
+
+def test_workflow_upload_writes_no_receipt_until_the_object_is_confirmed(
+        workflow, s3_server) -> None:
+    workflow.env = s3_server.environ()
+    s3 = s3_server.client()
+    workflow.run(config=UPLOAD, expect=1)  # no bucket yet: every upload fails
+    for day in workflow.days:
+        assert statuses(workflow, day) == [P, PD, UP, F]
+        assert workflow.cdf(day).is_file() and not receipt(workflow, day).exists()
+    assert not (workflow.data / "uploads").exists() or not any(
+        p.is_file() for p in (workflow.data / "uploads").rglob("*"))
+
+    s3.create_bucket(Bucket=BUCKET)
+    left_out = workflow.run(config=UPLOAD)  # failed days wait for retry_failed
+    assert "nothing to do" in left_out.stderr
+    workflow.run(config={**UPLOAD, "retry_failed": True})
+    for day in workflow.days:  # the runbook: the CDF is on disk, so upload only
+        assert statuses(workflow, day) == [P, PD, UP, F, UP, UD]
+        assert_confirmed(workflow, s3, day)
