@@ -1,19 +1,14 @@
 """A local server speaking UDL's query API over HTTP, serving ``synthetic`` REACH days.
 
 udl.md "The query": ``GET /udl/spaceenvobservation`` (JSON array) and ``/count``
-(text/plain) with ``obTime=A..B`` inclusive at both ends, ``idSensor``,
-``descriptor``, ``source``, ``dataMode``, ``sort`` and ``firstResult`` /
-``maxResults`` paging under a per-answer cap. Tests, benchmarks and the demo
-point the downloader at it with ``--udl-url``. ``ServerConfig`` sets what real
-UDL does unannounced: latency, a rate limit answering 429 with ``Retry-After``,
-an ``Authorization`` check (401), seeded faults (500s, dropped connections,
-bodies cut short), days without data and days that always fail.
-
-A day is rendered once (``synthetic.iter_records``, ~70 s for all sensors) into
-one serialized blob indexed by ``obTime``, so a window is two binary searches
-and a slice; a short window of a day not rendered yet is generated on its own.
-Helpers for tests: ``/_stats`` (counters, request log), ``/_ids?day=`` (the ids
-of a day's records), ``/_warm?day=`` (render a day now).
+(text/plain), answered from ``udl_data`` (query semantics, days rendered once).
+Tests, benchmarks and the demo point the downloader at it with ``--udl-url``.
+``ServerConfig`` sets what real UDL does unannounced: a cap on records per
+answer, latency, a rate limit answering 429 with ``Retry-After``, an
+``Authorization`` check (401), seeded faults (500s, dropped connections, bodies
+cut short), days without data and days that always fail. Helpers for tests:
+``/_stats`` (counters, request log), ``/_ids?day=`` (the ids of a day's
+records), ``/_warm?day=`` (render a day now).
 
     python -m swxsoc_reach.testing.udl_server --port 0 [--warm 2026-01-01] ...
 
@@ -34,29 +29,21 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import numpy as np
 import orjson
 
-from swxsoc_reach.days import day_window
 from swxsoc_reach.mission import ALL_SENSORS
-from swxsoc_reach.synthetic import SyntheticOptions, day_sensors, format_time, iter_records
+from swxsoc_reach.synthetic import SyntheticOptions
+from swxsoc_reach.testing.udl_data import BadQueryError, DayStore, page, parse_query
 
 HOST = "127.0.0.1"
 API_PATH = "/udl/spaceenvobservation"
 COUNT_PATH = API_PATH + "/count"
-_PARAMS = frozenset({"obTime", "idSensor", "source", "dataMode", "descriptor", "sort",
-                     "firstResult", "maxResults"})
-_SOURCE, _DATA_MODE = "Aerospace", "REAL"  # what every synthetic record carries
-_WHOLE_DAY_AT = dt.timedelta(hours=1)  # a window this long renders (and keeps) its whole day
-_SMALL_DAY = 200_000  # records: days this small are always rendered whole
-_KEPT_DAYS = 6
-_ONE_MS = dt.timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -78,100 +65,11 @@ class ServerConfig:
     truncate_rate: float = 0.0  # announce the whole body, send half, close
 
 
-class _BadQuery(ValueError):
-    """The query cannot be answered (400)."""
-
-
-class _Slab:
-    """Serialized records sorted by ``obTime``: any range is two searches and a slice."""
-
-    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
-        parts, times, sensors, ids = [], [], [], []
-        for record in records:
-            parts.append(orjson.dumps(record))
-            times.append(record["obTime"])
-            sensors.append(record.get("idSensor") or "")
-            ids.append(record["id"])
-        self.times = np.array(times, dtype="S")
-        if len(times) > 1 and not bool(np.all(self.times[:-1] <= self.times[1:])):
-            raise ValueError("synthetic records are not in obTime order")
-        self.sensors = np.array(sensors, dtype="S")
-        self.ids = ids
-        self.offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum([len(part) + 1 for part in parts], out=self.offsets[1:])
-        self.blob = b",".join(parts) + b","  # record k is blob[offsets[k]:offsets[k+1]-1]
-
-    def select(self, lo: bytes, hi: bytes, sensor: bytes | None) -> np.ndarray:
-        """Indexes of records with ``lo <= obTime <= hi`` (and the sensor, if given)."""
-        i = int(np.searchsorted(self.times, lo, "left"))
-        j = int(np.searchsorted(self.times, hi, "right"))
-        index = np.arange(i, max(i, j))
-        return index if sensor is None else index[self.sensors[i:j] == sensor]
-
-    def pieces(self, index: np.ndarray) -> list[bytes]:
-        """The serialized records at ``index``, contiguous runs in one slice."""
-        if len(index) == 0:
-            return []
-        if index[-1] - index[0] + 1 == len(index):
-            return [self.blob[self.offsets[index[0]]:self.offsets[index[-1] + 1] - 1]]
-        return [self.blob[self.offsets[k]:self.offsets[k + 1] - 1] for k in index]
-
-
-class _DayStore:
-    """Rendered days, the most recent few kept; each rendered by one thread only."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._days: collections.OrderedDict[Any, _Slab] = collections.OrderedDict()
-        self._rendering: dict[Any, threading.Lock] = {}
-
-    def slab(self, options: SyntheticOptions, day: dt.date, lo: dt.datetime,
-             hi: dt.datetime) -> _Slab:
-        """The day's records around ``[lo, hi]``: the whole rendered day when it pays."""
-        key = (options, day)
-        with self._lock:
-            if key in self._days:
-                self._days.move_to_end(key)
-                return self._days[key]
-        per_day = 2 * 17_280 * len(day_sensors(options.sensor_id))
-        if hi - lo < _WHOLE_DAY_AT and per_day > _SMALL_DAY:
-            return _Slab(iter_records(day, options, start=lo, end=hi))
-        return self.whole(options, day)
-
-    def whole(self, options: SyntheticOptions, day: dt.date) -> _Slab:
-        """The whole day, rendered now if it is not kept yet."""
-        key = (options, day)
-        with self._lock:
-            gate = self._rendering.setdefault(key, threading.Lock())
-        with gate:
-            with self._lock:
-                if key in self._days:
-                    return self._days[key]
-            slab = _Slab(iter_records(day, options))
-            with self._lock:
-                self._days[key] = slab
-                while len(self._days) > _KEPT_DAYS:
-                    self._days.popitem(last=False)
-                self._rendering.pop(key, None)
-            return slab
-
-
-@dataclass
-class _Query:
-    lo: dt.datetime
-    hi: dt.datetime
-    sensor: str | None
-    descriptor: str
-    matches_source: bool
-    first: int
-    limit: int
-
-
 class _State:
     """Config, data, rate bucket, fault stream and counters shared by the handler threads."""
 
     def __init__(self, config: ServerConfig) -> None:
-        self.store = _DayStore()
+        self.store = DayStore()
         self._lock = threading.Lock()
         self.configure(config)
 
@@ -235,6 +133,14 @@ class _State:
             draw -= rate
         return None
 
+    def day_ids(self, day: dt.date, sensor_id: str, descriptor: str | None) -> list[str]:
+        """Ids of the day's records a download of ``sensor_id`` must get."""
+        config = self.config
+        if day in config.empty_days:
+            return []
+        data = dataclasses.replace(config.data, descriptor=descriptor or config.data.descriptor)
+        return self.store.day_ids(data, day, sensor_id)
+
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self.counters["requests"] += 1
@@ -243,97 +149,6 @@ class _State:
             if entry.get("fault"):
                 self.counters[f"fault_{entry['fault']}"] += 1
             self.log.append(entry)
-
-    def parse(self, query: dict[str, list[str]]) -> _Query:
-        unknown = sorted(set(query) - _PARAMS)
-        if unknown:
-            raise _BadQuery(f"unknown query parameter(s): {', '.join(unknown)}")
-        value = {name: values[-1] for name, values in query.items()}
-        if "obTime" not in value or ".." not in value["obTime"]:
-            raise _BadQuery("obTime must be a range A..B")
-        lo_text, hi_text = value["obTime"].split("..", 1)
-        lo, hi = _parse_time(lo_text), _parse_time(hi_text)
-        sort = value.get("sort", "obTime")
-        if sort.lower() not in ("obtime", "obtime,asc"):
-            raise _BadQuery(f"unsupported sort {sort!r}")
-        try:
-            first = int(value.get("firstResult", "0"))
-            limit = int(value.get("maxResults", str(self.config.cap)))
-        except ValueError:
-            raise _BadQuery("firstResult and maxResults must be whole numbers") from None
-        if first < 0 or limit < 0:
-            raise _BadQuery("firstResult and maxResults must not be negative")
-        return _Query(
-            lo=lo, hi=hi, sensor=value.get("idSensor"),
-            descriptor=value.get("descriptor", self.config.data.descriptor),
-            matches_source=(value.get("source", _SOURCE) == _SOURCE
-                            and value.get("dataMode", _DATA_MODE) == _DATA_MODE),
-            first=first, limit=min(limit, self.config.cap),
-        )
-
-    def matching(self, q: _Query) -> list[tuple[_Slab, np.ndarray]]:
-        """Every record matching the query, day by day, in obTime order."""
-        if not q.matches_source or q.hi < q.lo:
-            return []
-        options = dataclasses.replace(self.config.data, descriptor=q.descriptor)
-        lo_key, hi_key = _ms_key(q.lo, up=True), _ms_key(q.hi, up=False)
-        sensor = q.sensor.encode() if q.sensor is not None else None
-        found = []
-        day = q.lo.date()
-        while day <= q.hi.date():
-            if day not in self.config.empty_days:
-                start, end = day_window(day)
-                slab = self.store.slab(options, day, max(q.lo, start), min(q.hi, end - _ONE_MS))
-                found.append((slab, slab.select(lo_key, hi_key, sensor)))
-            day += dt.timedelta(days=1)
-        return found
-
-    def day_ids(self, day: dt.date, sensor_id: str, descriptor: str | None) -> list[str]:
-        """Ids of the day's records an ``idSensor`` (or ALL) query would get."""
-        if day in self.config.empty_days:
-            return []
-        options = dataclasses.replace(self.config.data,
-                                      descriptor=descriptor or self.config.data.descriptor)
-        slab = self.store.whole(options, day)
-        sensor = None if sensor_id == ALL_SENSORS else sensor_id.encode()
-        index = slab.select(b"", b"\xff", sensor)
-        return [slab.ids[k] for k in index]
-
-
-def _parse_time(text: str) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise _BadQuery(f"{text!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise _BadQuery(f"{text!r} has no time zone")
-    return moment.astimezone(dt.UTC)
-
-
-def _ms_key(moment: dt.datetime, *, up: bool) -> bytes:
-    """The synthetic obTime (whole ms) at or after (``up``) / before ``moment``."""
-    extra = moment.microsecond % 1000
-    if extra:
-        moment += dt.timedelta(microseconds=(1000 - extra) if up else -extra)
-    return format_time(moment).encode()
-
-
-def _page(found: Sequence[tuple[_Slab, np.ndarray]], first: int,
-          limit: int) -> tuple[list[bytes], int]:
-    """The serialized records ``first .. first+limit-1`` of the whole answer, and their number."""
-    pieces: list[bytes] = []
-    wanted = limit
-    for slab, index in found:
-        if limit <= 0:
-            break
-        if first >= len(index):
-            first -= len(index)
-            continue
-        taken = index[first:first + limit]
-        pieces += slab.pieces(taken)
-        limit -= len(taken)
-        first = 0
-    return pieces, wanted - limit
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -380,8 +195,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         try:
-            q = state.parse(query)
-        except _BadQuery as exc:
+            q = parse_query({k: v[-1] for k, v in query.items()},
+                            descriptor=config.data.descriptor, cap=config.cap)
+        except BadQueryError as exc:
             entry["status"] = 400
             state.record(entry)
             return self._send(400, orjson.dumps({"message": str(exc)}))
@@ -395,13 +211,13 @@ class _Handler(BaseHTTPRequestHandler):
             state.record(entry)
             return self._send(200, b"<html><body>Service maintenance</body></html>",
                               "text/html", truncate=fault == "truncate")
-        found = state.matching(q)
+        found = state.store.find(config.data, q, config.empty_days)
         if path == COUNT_PATH:
             body = str(sum(len(index) for _, index in found)).encode()
             entry["status"] = 200
             state.record(entry)
             return self._send(200, body, "text/plain", truncate=fault == "truncate")
-        pieces, entry["records"] = _page(found, q.first, q.limit)
+        pieces, entry["records"] = page(found, q.first, q.limit)
         entry["status"] = 200
         state.record(entry)
         self._send(200, b"[" + b",".join(pieces) + b"]", truncate=fault == "truncate")
