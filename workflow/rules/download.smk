@@ -2,14 +2,16 @@
 
 if CONFIG.download:
 
+    # Logs are named by the day's window, like the artifact: its name ends with the
+    # day after ({next}), and every file of a job must carry the same wildcards.
     rule download_day:
         """One UTC day from UDL -> its Phase 1 artifact; jobs share one UDL rate budget."""
         output:
             artifact=targets.as_pattern(CONFIG.artifact),
         log:
-            "logs/download/{yyyy}-{mm}-{dd}.log",
+            "logs/download/{yyyy}{mm}{dd}T000000_{next}T000000.log",
         benchmark:
-            "logs/benchmarks/download/{yyyy}-{mm}-{dd}.tsv"
+            "logs/benchmarks/download/{yyyy}{mm}{dd}T000000_{next}T000000.tsv"
         priority: PLAN.priority("download")
         resources:
             udl=1,
