@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from swxsoc_reach.synthetic import SyntheticOptions
 from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer, running_moto_server
+from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
 
 # --- AWS: one moto server process per test session (S3, Secrets Manager, ...) -------------
 
@@ -32,3 +34,28 @@ def s3_server(moto_server_process: MotoServer, monkeypatch: pytest.MonkeyPatch) 
     for name, value in moto_server_process.env().items():
         monkeypatch.setenv(name, value)
     return moto_server_process
+
+
+# --- UDL: one local UDL server on a thread per test session -----------------------------
+
+
+@pytest.fixture(scope="session")
+def udl_server_session() -> Iterator[UdlServer]:
+    """The session's local UDL server (use ``udl_server``, which also resets it)."""
+    with UdlServer(ServerConfig(auth=TEST_CREDENTIAL)) as server:
+        yield server
+
+
+@pytest.fixture
+def udl_server(udl_server_session: UdlServer, monkeypatch: pytest.MonkeyPatch) -> UdlServer:
+    """The local UDL server serving one sensor (REACH-135), no faults, counters zeroed.
+
+    ``BASICAUTH`` holds the server's credential; ``SECRET_ARN_UDL`` and
+    ``UDL_BASE_URL`` are unset. Change behaviour with ``udl_server.configure(...)``.
+    """
+    udl_server_session.configure(ServerConfig(
+        data=SyntheticOptions(sensor_id="REACH-135"), auth=TEST_CREDENTIAL))
+    monkeypatch.setenv("BASICAUTH", TEST_CREDENTIAL)
+    monkeypatch.delenv("SECRET_ARN_UDL", raising=False)
+    monkeypatch.delenv("UDL_BASE_URL", raising=False)
+    return udl_server_session

@@ -32,7 +32,7 @@ PARAMS = frozenset({"obTime", "idSensor", "source", "dataMode", "descriptor", "s
 _SOURCE, _DATA_MODE = "Aerospace", "REAL"  # what every synthetic record carries
 _WHOLE_DAY_AT = dt.timedelta(hours=1)  # a query this long renders (and keeps) its whole day
 _SMALL_DAY = 200_000  # records: days this small are always rendered whole
-_KEPT_DAYS = 6  # rendered days kept (a full day is ~1 GB)
+_KEPT_BYTES = 2 * 1024**3  # rendered days kept while they fit (a full ALL day is ~0.9 GB)
 _ONE_MS = dt.timedelta(milliseconds=1)
 
 
@@ -193,7 +193,8 @@ class DayStore:
             slab = Slab(iter_records(day, options))
             with self._lock:
                 self._days[key] = slab
-                while len(self._days) > _KEPT_DAYS:
+                while (len(self._days) > 1
+                       and sum(len(kept.blob) for kept in self._days.values()) > _KEPT_BYTES):
                     self._days.popitem(last=False)
                 self._rendering.pop(key, None)
             return slab

@@ -42,6 +42,8 @@ from swxsoc_reach.synthetic import SyntheticOptions
 from swxsoc_reach.testing.udl_data import BadQueryError, DayStore, page, parse_query
 
 HOST = "127.0.0.1"
+# A dummy UDL credential for tests: they search every output for it.
+TEST_CREDENTIAL = "Basic dWRsLXRlc3Q6bm90LWEtcmVhbC1wYXNzd29yZC0xMjM0NQ=="
 API_PATH = "/udl/spaceenvobservation"
 COUNT_PATH = API_PATH + "/count"
 
@@ -63,6 +65,7 @@ class ServerConfig:
     error_rate: float = 0.0  # answer 500
     drop_rate: float = 0.0  # close the connection without an answer
     truncate_rate: float = 0.0  # announce the whole body, send half, close
+    page_shift: int = 0  # later pages start this many records early (records inserted meanwhile)
 
 
 class _State:
@@ -171,7 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, path: str, query: dict[str, list[str]], state: _State) -> None:
         config = state.config
-        entry: dict[str, Any] = {"path": path, **{k: v[-1] for k, v in query.items()}}
+        entry: dict[str, Any] = {"path": path, "t": time.monotonic(),
+                                 **{k: v[-1] for k, v in query.items()}}
         if config.auth is not None and self.headers.get("Authorization") != config.auth:
             entry["status"] = 401
             state.record(entry)
@@ -217,7 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
             entry["status"] = 200
             state.record(entry)
             return self._send(200, body, "text/plain", truncate=fault == "truncate")
-        pieces, entry["records"] = page(found, q.first, q.limit)
+        first = max(0, q.first - config.page_shift) if q.first else 0
+        pieces, entry["records"] = page(found, first, q.limit)
         entry["status"] = 200
         state.record(entry)
         self._send(200, b"[" + b",".join(pieces) + b"]", truncate=fault == "truncate")
@@ -453,6 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="share of connections closed without an answer")
     behaviour.add_argument("--truncate-rate", type=float, default=0.0,
                            help="share of bodies cut in half")
+    behaviour.add_argument("--page-shift", type=int, default=0,
+                           help="later pages start this many records early")
     return parser
 
 
@@ -469,7 +476,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         garbage_days=frozenset(args.garbage_day), cap=args.cap, latency_s=args.latency,
         rate_limit=args.rate_limit, burst=args.burst, auth=args.auth,
         fault_seed=args.fault_seed, error_rate=args.error_rate, drop_rate=args.drop_rate,
-        truncate_rate=args.truncate_rate,
+        truncate_rate=args.truncate_rate, page_shift=args.page_shift,
     )
 
 
