@@ -18,8 +18,8 @@ if CONFIG.download:
         params:
             python=PYTHON,
             day="{yyyy}-{mm}-{dd}",
-            input_dir=CONFIG.input_dir,
+            output_dir=lambda wildcards, output: Path(output.artifact).parent,
             flags=CONFIG.download_flags(),
         shell:
             "{params.python:q} -m swxsoc_reach download --start-date {params.day} --end-date {params.day}"
-            " --output-dir {params.input_dir:q} {params.flags} -v > {log:q} 2>&1"
+            " --output-dir {params.output_dir:q} {params.flags} -v > {log:q} 2>&1"
