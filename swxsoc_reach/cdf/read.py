@@ -169,7 +169,7 @@ def _extract_seo(path: Path, seo: pa.Array, offset: int) -> dict[str, pa.Array]:
     if seo.null_count:
         first = offset + _first(seo.is_null())
         raise InputDataError(f"{path}: seoList is empty in record {first}")
-    out = {name: pc.extract_regex(seo, pattern).field(0)
+    out = {name: pc.extract_regex(seo, pattern).flatten()[0]  # flatten keeps no-match nulls
            for name, pattern in _SEO_PATTERNS.items()}
     for name in ("obValue", "obDescription"):
         if out[name].null_count:
