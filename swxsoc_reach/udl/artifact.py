@@ -24,7 +24,7 @@ import threading
 from collections.abc import Sequence
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -137,7 +137,7 @@ def _encode_slow(records: Sequence[dict[str, Any]], names: tuple[str, ...],
         row = []
         for name in names:
             value = record.get(name)
-            if isinstance(value, _CONTAINERS | bool):
+            if isinstance(value, (*_CONTAINERS, bool)):
                 if not isinstance(value, bool):
                     nested.add(name)
                 value = orjson.dumps(value).decode()
@@ -204,26 +204,26 @@ class DaySpool:
                 path, spool_width = self._parts[index]
                 if self._format == "json" and number:
                     out.write(b",")
-                with open(path, "rb") as spool:
-                    if spool_width == width:
+                if spool_width == width:
+                    with open(path, "rb") as spool:
                         shutil.copyfileobj(spool, out, 1 << 20)
-                    else:
-                        _pad_rows(spool, out, width - spool_width)
+                else:
+                    _pad_rows(path, out, width - spool_width)
             if self._format == "json":
                 out.write(b"]")
         return self.final.stat().st_size
 
 
-def _pad_rows(spool: Any, out: Any, missing: int) -> None:
+def _pad_rows(spool: Path, out: BinaryIO, missing: int) -> None:
     """Copy CSV rows written before later windows added columns, adding empty cells."""
-    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     padding = [""] * missing
-    for row in csv.reader(text):
-        writer.writerow(row + padding)
-        if buffer.tell() > 1 << 20:
-            out.write(buffer.getvalue().encode("utf-8"))
-            buffer.seek(0)
-            buffer.truncate()
+    with open(spool, newline="", encoding="utf-8") as text:
+        for row in csv.reader(text):
+            writer.writerow(row + padding)
+            if buffer.tell() > 1 << 20:
+                out.write(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
     out.write(buffer.getvalue().encode("utf-8"))

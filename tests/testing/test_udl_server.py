@@ -1,0 +1,173 @@
+"""The local UDL server speaks UDL's query semantics (udl.md "The query") and misbehaves
+exactly as configured: what the downloader's tests rely on."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import http.client
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import orjson
+import pytest
+
+from swxsoc_reach.synthetic import SyntheticOptions, iter_records
+from swxsoc_reach.testing.udl_server import (
+    TEST_CREDENTIAL,
+    UdlServer,
+    start_udl_server_process,
+)
+
+DAY = dt.date(2026, 1, 1)
+SENSOR = "REACH-135"
+API = "/udl/spaceenvobservation"
+
+
+def get(server: UdlServer | str, path: str, params: dict[str, str] | None = None,
+        auth: str | None = TEST_CREDENTIAL) -> tuple[int, dict[str, str], bytes]:
+    url = urlsplit(server if isinstance(server, str) else server.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    try:
+        connection.request("GET", path + ("?" + urlencode(params) if params else ""),
+                           headers={"Authorization": auth} if auth else {})
+        answer = connection.getresponse()
+        return answer.status, dict(answer.getheaders()), answer.read()
+    finally:
+        connection.close()
+
+
+def query(server: UdlServer, window: str, **extra: str) -> list[dict[str, Any]]:
+    status, _, body = get(server, API, {"obTime": window, "sort": "obTime", **extra})
+    assert status == 200, body
+    return orjson.loads(body)
+
+
+def test_udl_server_obtime_range_is_inclusive_at_both_ends(udl_server) -> None:
+    records = query(udl_server, "2026-01-01T00:05:00.000Z..2026-01-01T00:10:00.000Z")
+    times = [r["obTime"] for r in records]
+    assert times[0] == "2026-01-01T00:05:00.000Z" and times[-1] == "2026-01-01T00:10:00.000Z"
+    assert len(records) == 2 * 61  # two dosimeters, 61 samples from :05:00 to :10:00
+    assert times == sorted(times)
+
+
+def test_udl_server_serves_what_synthetic_generates(udl_server) -> None:
+    start = dt.datetime(2026, 1, 1, 3, tzinfo=dt.UTC)
+    end = start + dt.timedelta(minutes=30)
+    expected = list(iter_records(DAY, SyntheticOptions(sensor_id=SENSOR), start=start, end=end))
+    served = query(udl_server, "2026-01-01T03:00:00.000Z..2026-01-01T03:30:00.000Z")
+    assert served == expected
+
+
+def test_udl_server_filters_by_sensor_descriptor_source_and_data_mode(udl_server) -> None:
+    window = "2026-01-01T00:00:00.000Z..2026-01-01T00:01:00.000Z"
+    assert len(query(udl_server, window, idSensor=SENSOR)) == 26
+    assert query(udl_server, window, idSensor="REACH-101") == []
+    provisional = query(udl_server, window, descriptor="PROVISIONAL")
+    assert {r["descriptor"] for r in provisional} == {"PROVISIONAL"}
+    assert query(udl_server, window, source="Other") == []
+    assert query(udl_server, window, dataMode="TEST") == []
+
+
+def test_udl_server_spans_days_when_a_range_crosses_midnight(udl_server) -> None:
+    records = query(udl_server, "2026-01-01T23:59:55.000Z..2026-01-02T00:00:00.000Z")
+    assert [r["obTime"] for r in records] == ["2026-01-01T23:59:55.000Z"] * 2 + [
+        "2026-01-02T00:00:00.000Z"] * 2
+
+
+def test_udl_server_pages_with_first_and_max_results_under_its_cap(udl_server) -> None:
+    udl_server.configure(cap=50)
+    window = "2026-01-01T00:00:00.000Z..2026-01-01T00:10:00.000Z"
+    whole = []
+    offset = 0
+    while page := query(udl_server, window, firstResult=str(offset), maxResults="1000"):
+        assert len(page) <= 50
+        whole += page
+        offset += len(page)
+    assert len(whole) == 2 * 121
+    assert len({r["id"] for r in whole}) == len(whole)
+    assert len(query(udl_server, window, maxResults="7")) == 7
+
+
+def test_udl_server_count_answers_plain_text(udl_server) -> None:
+    udl_server.configure(cap=10)
+    status, headers, body = get(udl_server, API + "/count", {
+        "obTime": "2026-01-01T00:00:00.000Z..2026-01-01T00:10:00.000Z"})
+    assert status == 200 and headers["Content-Type"] == "text/plain"
+    assert body == b"242"  # the count ignores the cap
+
+
+@pytest.mark.parametrize("auth", [None, "Basic wrong"])
+def test_udl_server_refuses_other_credentials_with_401(udl_server, auth) -> None:
+    status, _, _ = get(udl_server, API, {"obTime": "2026-01-01T00:00:00Z..2026-01-01T00:00:05Z"},
+                       auth=auth)
+    assert status == 401
+
+
+def test_udl_server_answers_429_with_retry_after_beyond_its_rate(udl_server) -> None:
+    udl_server.configure(rate_limit=2.0, burst=2.0)
+    window = {"obTime": "2026-01-01T00:00:00Z..2026-01-01T00:00:05Z"}
+    statuses = [get(udl_server, API, window) for _ in range(3)]
+    assert [s for s, _, _ in statuses] == [200, 200, 429]
+    assert int(statuses[2][1]["Retry-After"]) >= 1
+    assert udl_server.stats()["counters"]["status_429"] == 1
+
+
+def test_udl_server_rejects_unknown_parameters_with_400(udl_server) -> None:
+    status, _, body = get(udl_server, API, {"obTime": "2026-01-01T00:00:00Z..2026-01-01T00:00:05Z",
+                                            "idSensr": SENSOR})
+    assert status == 400 and b"idSensr" in body
+
+
+def test_udl_server_fault_stream_repeats_for_a_seed(udl_server) -> None:
+    def statuses() -> list[int]:
+        udl_server.configure(fault_seed=7, error_rate=0.3, drop_rate=0.2, truncate_rate=0.2)
+        for _ in range(20):
+            # a dropped connection or a cut body, as configured
+            with contextlib.suppress(http.client.HTTPException, ConnectionError):
+                get(udl_server, API, {"obTime": "2026-01-01T00:00:00Z..2026-01-01T00:00:05Z"})
+        return [entry["status"] for entry in udl_server.stats()["log"]]
+
+    first = statuses()
+    assert first == statuses()
+    faults = udl_server.stats()["counters"]
+    assert faults["fault_error"] and faults["fault_drop"] and faults["fault_truncate"]
+
+
+def test_udl_server_truncated_body_is_shorter_than_announced(udl_server) -> None:
+    udl_server.configure(truncate_rate=1.0)
+    with pytest.raises(http.client.IncompleteRead):
+        get(udl_server, API, {"obTime": "2026-01-01T00:00:00Z..2026-01-01T00:10:00Z"})
+
+
+def test_udl_server_empty_failing_and_garbage_days(udl_server) -> None:
+    udl_server.configure(empty_days=frozenset({DAY}), fail_days=((dt.date(2026, 1, 2), 503),),
+                         garbage_days=frozenset({dt.date(2026, 1, 3)}))
+    assert query(udl_server, "2026-01-01T00:00:00Z..2026-01-01T01:00:00Z") == []
+    assert udl_server.day_ids(DAY) == []
+    assert get(udl_server, API, {"obTime": "2026-01-02T00:00:00Z..2026-01-02T01:00:00Z"})[0] == 503
+    status, _, body = get(udl_server, API, {"obTime": "2026-01-03T00:00:00Z..2026-01-03T01:00:00Z"})
+    assert status == 200 and not body.startswith(b"[")
+
+
+def test_udl_server_day_ids_are_the_days_records(udl_server) -> None:
+    options = SyntheticOptions(sensor_id=SENSOR, fractional_seconds=True)
+    udl_server.configure(data=options)
+    expected = [r["id"] for r in iter_records(DAY, options)]
+    assert udl_server.day_ids(DAY, SENSOR) == expected
+    assert udl_server.day_ids(DAY, "REACH-101") == []
+
+
+def test_udl_server_process_prints_its_url_and_serves() -> None:
+    server = start_udl_server_process("--sensor-id", SENSOR, "--auth", TEST_CREDENTIAL,
+                                      "--cap", "5", timeout_s=120)
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        status, _, body = get(server.url, API, {
+            "obTime": "2026-01-01T00:00:00Z..2026-01-01T01:00:00Z"})
+        assert status == 200 and len(orjson.loads(body)) == 5
+        assert server.stats()["counters"]["requests"] == 1
+        assert len(server.day_ids(DAY, SENSOR)) == 34_560
+    finally:
+        server.stop()
+    assert server.process.returncode is not None
