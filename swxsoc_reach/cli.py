@@ -175,16 +175,58 @@ def _run_process(args: argparse.Namespace) -> RunReport:
         receipt_dir=args.receipt_dir,
     )
     uploader = None
-    if args.upload_to_s3 and not selection.dry_run:
+    if args.upload_to_s3:  # before any day is touched; a dry run reports a missing extra too
         from swxsoc_reach.upload.s3 import open_uploader
 
-        uploader = open_uploader(args.s3_bucket, args.aws_region)  # before any day is touched
+        uploader = open_uploader(args.s3_bucket, args.aws_region)
     return process.run(request, uploader)
+
+
+def _add_status(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("status", help="where a range stands: per day and a summary",
+                            description="Report each day's latest status, records, availability, "
+                            "CDF and S3 key from the telemetry file, then a summary.")
+    parser.add_argument("--telemetry-file", required=True, type=Path, metavar="PATH",
+                        help=f"the telemetry CSV (e.g. <download-dir>/{TELEMETRY_NAME})")
+    parser.add_argument("--start-date", metavar="YYYY-MM-DD",
+                        help="first day to report; days without a row are NOT_STARTED")
+    parser.add_argument("--end-date", metavar="YYYY-MM-DD", help="last day to report")
+    parser.add_argument("--sensor-id", metavar="ID", help="only this sensor (default: every one)")
+    parser.add_argument("--descriptor", choices=DESCRIPTORS,
+                        help="only this descriptor (default: every one)")
+    parser.add_argument("--format", default="table", choices=("table", "csv", "json"),
+                        help="output on stdout (default table)")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png",
+                        help="also draw availability and time per day (needs matplotlib)")
+    _add_logging_flags(parser)
+    parser.set_defaults(handler=_run_status)
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from swxsoc_reach.telemetry import status
+
+    query = status.StatusQuery(
+        telemetry_file=args.telemetry_file,
+        start=parse_date(args.start_date, what="start date") if args.start_date else None,
+        end=parse_date(args.end_date, what="end date") if args.end_date else None,
+        sensor_id=check_sensor_id(args.sensor_id) if args.sensor_id else None,
+        descriptor=args.descriptor,
+    )
+    report = status.build_report(query)
+    if args.plot:
+        from swxsoc_reach import plots
+
+        plots.plot_status(report, args.plot)
+        if not args.quiet:
+            print(f"plot: {args.plot}", file=sys.stderr)
+    sys.stdout.write(status.FORMATTERS[args.format](report))
+    return EXIT_OK
 
 
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_download,
     _add_process,
+    _add_status,
 )
 
 

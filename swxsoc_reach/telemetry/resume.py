@@ -82,10 +82,8 @@ def decide_process(
     if status is Status.UPLOADED:
         return ProcessAction.SKIP_COMPLETE
     if status in (Status.PROCESSED, Status.UPLOAD_PENDING) and facts.cdf_exists:
-        if upload:
-            return ProcessAction.UPLOAD_ONLY
-        if status is Status.PROCESSED:
-            return ProcessAction.SKIP_COMPLETE
+        # local-only mode needs nothing more than the CDF on disk
+        return ProcessAction.UPLOAD_ONLY if upload else ProcessAction.SKIP_COMPLETE
     # PROCESS_PENDING, SKIPPED_NO_INPUT, a Phase 1 status, a vanished CDF: from the input
     if not facts.artifact_exists:
         return ProcessAction.NO_INPUT
