@@ -1,0 +1,163 @@
+"""The UDL client against the local UDL server over real HTTP (udl.md "The query",
+historical-download.md "Adaptive rate control"): windows arrive complete through caps,
+page shifts and faults; retries are bounded and logged; other 4xx fail at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from swxsoc_reach.errors import ConfigError, UdlError
+from swxsoc_reach.synthetic import SyntheticOptions, iter_records
+from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL
+from swxsoc_reach.udl.chunks import plan_windows
+from swxsoc_reach.udl.client import RetryPolicy, UdlClient, UdlQuery, resolve_base_url
+from swxsoc_reach.udl.credentials import Credential
+from swxsoc_reach.udl.ratelimit import RateSettings
+
+DAY = dt.date(2026, 1, 1)
+SENSOR = "REACH-135"
+FAST = RateSettings(initial_rate=50.0, min_rate=1.0, max_rate=200.0)
+QUICK_RETRY = RetryPolicy(backoff_base_s=0.02, backoff_cap_s=0.1)
+
+
+def client_for(server, rate: RateSettings = FAST, policy: RetryPolicy = QUICK_RETRY,
+               **kwargs) -> UdlClient:
+    return UdlClient(server.url, Credential(TEST_CREDENTIAL), rate, policy, **kwargs)
+
+
+def window_ids(server, index: int, sensor: str = SENSOR) -> list[str]:
+    """The ids synthetic generates in ``[start, end)`` of the window."""
+    window = plan_windows(DAY, sensor)[index]
+    return [r["id"] for r in iter_records(DAY, server.config.data, start=window.start,
+                                          end=window.end - dt.timedelta(microseconds=1))]
+
+
+def fetch(server, index: int = 0, sensor: str = SENSOR, **kwargs) -> list[dict]:
+    with client_for(server, **kwargs) as client:
+        window = plan_windows(DAY, sensor)[index]
+        return client.fetch_window(window, UdlQuery(sensor_id=sensor))
+
+
+def test_client_fetches_a_window_complete_and_half_open(udl_server) -> None:
+    records = fetch(udl_server, index=1)
+    assert [r["id"] for r in records] == window_ids(udl_server, 1)
+    assert records[0]["obTime"] == "2026-01-01T06:00:00.000Z"
+    assert records[-1]["obTime"] == "2026-01-01T11:59:55.000Z"  # 12:00:00 is the next window's
+
+
+def test_client_completes_a_window_larger_than_the_servers_cap(udl_server) -> None:
+    udl_server.configure(cap=1000)
+    records = fetch(udl_server)
+    assert [r["id"] for r in records] == window_ids(udl_server, 0)
+    pages = [e for e in udl_server.stats()["log"] if e["status"] == 200]
+    # 8,642 records in 00:00..06:00 (both ends): 9 pages; the second page proved the cap
+    # of 1,000, so the short last page ends the window without asking for an empty one
+    assert len(pages) == 9
+
+
+def test_client_learns_the_cap_and_stops_asking_for_empty_pages(udl_server) -> None:
+    with client_for(udl_server) as client:
+        for window in plan_windows(DAY, SENSOR):
+            client.fetch_window(window, UdlQuery(sensor_id=SENSOR))
+    # the first window proves 8,640 is not a cap; later windows of that size ask once
+    assert udl_server.stats()["counters"]["requests"] == 4 + 1
+
+
+def test_client_drops_duplicates_when_pages_shift(udl_server) -> None:
+    udl_server.configure(cap=1000, page_shift=7)
+    records = fetch(udl_server)
+    assert [r["id"] for r in records] == window_ids(udl_server, 0)
+
+
+def test_client_keeps_reprocessed_samples_which_have_their_own_ids(udl_server) -> None:
+    udl_server.configure(data=SyntheticOptions(sensor_id=SENSOR, duplicate_fraction=0.1))
+    records = fetch(udl_server)
+    assert [r["id"] for r in records] == window_ids(udl_server, 0)
+    assert len(records) > 8640
+
+
+def test_client_survives_500s_drops_and_cut_bodies(udl_server) -> None:
+    udl_server.configure(cap=500, fault_seed=3, error_rate=0.15, drop_rate=0.15,
+                         truncate_rate=0.15)
+    records = fetch(udl_server)
+    assert [r["id"] for r in records] == window_ids(udl_server, 0)
+    counters = udl_server.stats()["counters"]
+    assert counters["fault_error"] and counters["fault_drop"] and counters["fault_truncate"]
+
+
+def test_client_honours_retry_after_and_slows_down(udl_server, caplog) -> None:
+    udl_server.configure(cap=1000, rate_limit=4.0, burst=2.0)
+    caplog.set_level(logging.DEBUG, logger="swxsoc_reach.udl.client")
+    rate = RateSettings(max_concurrent_requests=2, initial_rate=10.0, min_rate=1.0,
+                        max_rate=10.0)
+    with client_for(udl_server, rate=rate) as client:
+        records = client.fetch_window(plan_windows(DAY, SENSOR)[0], UdlQuery(sensor_id=SENSOR))
+        assert client.throttled == udl_server.stats()["counters"]["status_429"] > 0
+    assert [r["id"] for r in records] == window_ids(udl_server, 0)
+    log = udl_server.stats()["log"]
+    refused = next(i for i, e in enumerate(log) if e["status"] == 429)
+    assert log[refused + 1]["t"] - log[refused]["t"] >= 0.9  # Retry-After: 1 held every slot
+    retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    assert any("HTTP 429" in m and "chunk 2026-01-01T00:00:00Z" in m and "rate" in m
+               for m in retries)
+
+
+def test_client_gives_up_after_five_retries(udl_server) -> None:
+    udl_server.configure(fail_days=((DAY, 502),))
+    with pytest.raises(UdlError, match=r"after 5 retries: HTTP 502"):
+        fetch(udl_server)
+    assert udl_server.stats()["counters"]["requests"] == 6
+
+
+@pytest.mark.parametrize("status", [400, 403, 404])
+def test_client_fails_at_once_on_other_4xx_with_the_servers_message(udl_server, status) -> None:
+    udl_server.configure(fail_days=((DAY, status),))
+    with pytest.raises(UdlError, match=f"HTTP {status}.*failure for 2026-01-01"):
+        fetch(udl_server)
+    assert udl_server.stats()["counters"]["requests"] == 1
+
+
+def test_client_fails_at_once_on_wrong_credentials(udl_server) -> None:
+    with UdlClient(udl_server.url, Credential("Basic d3Jvbmc="), FAST) as client, \
+            pytest.raises(UdlError, match=r"HTTP 401 .*Authentication required"):
+        client.fetch_window(plan_windows(DAY, SENSOR)[0], UdlQuery(sensor_id=SENSOR))
+
+
+def test_client_fails_on_an_answer_that_is_not_json(udl_server) -> None:
+    udl_server.configure(garbage_days=frozenset({DAY}))
+    with pytest.raises(UdlError, match="not JSON"):
+        fetch(udl_server)
+
+
+def test_client_keeps_to_the_concurrency_limit(udl_server) -> None:
+    udl_server.configure(latency_s=0.05)
+    rate = RateSettings(max_concurrent_requests=2, initial_rate=100.0, max_rate=100.0,
+                        min_rate=1.0)
+    with client_for(udl_server, rate=rate) as client, ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda w: client.fetch_window(w, UdlQuery(sensor_id="ALL")),
+                      plan_windows(DAY, "ALL")[:24]))
+    assert udl_server.stats()["counters"]["max_in_flight"] == 2
+
+
+def test_client_bounds_one_answer_in_time(udl_server) -> None:
+    udl_server.configure(latency_s=1.0)
+    policy = RetryPolicy(max_retries=1, backoff_base_s=0.01, read_timeout_s=0.2)
+    with pytest.raises(UdlError, match="connection error"):
+        fetch(udl_server, policy=policy)
+
+
+def test_resolve_base_url_prefers_flag_then_environment_then_udl() -> None:
+    env = {"UDL_BASE_URL": "http://127.0.0.1:9/"}
+    assert resolve_base_url("http://127.0.0.1:8", env) == "http://127.0.0.1:8"
+    assert resolve_base_url(None, env) == "http://127.0.0.1:9"
+    assert resolve_base_url(None, {}) == "https://unifieddatalibrary.com"
+
+
+@pytest.mark.parametrize("url", ["ftp://host", "localhost:8000", "http://", "http://h/?q=1"])
+def test_resolve_base_url_rejects_what_is_not_http(url) -> None:
+    with pytest.raises(ConfigError, match="UDL base URL"):
+        resolve_base_url(url, {})
