@@ -1,0 +1,345 @@
+"""The ``status`` report: where a range stands, built from the telemetry file.
+
+Per (day, sensor, descriptor): the latest status (historical-download.md
+"Telemetry": the latest row is the day's state), records and availability from
+the latest Phase 1 row, the CDF and its S3 key from the latest row, and the
+seconds each stage took. Then a summary: days per status, each failed day with
+``error_type: error_message``, total records, mean availability, total times.
+
+Built from ``TelemetryStore.state()`` (the latest rows only, never the whole
+history as ``Row`` objects) so a 100,000-row file reports in well under a second.
+Rendering: ``format_table`` / ``format_csv`` / ``format_json``; the plot lives in
+``swxsoc_reach.plots`` (matplotlib, imported only for ``--plot``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from swxsoc_reach.days import iter_days
+from swxsoc_reach.errors import ConfigError
+from swxsoc_reach.telemetry.schema import Row, Stage, Status
+from swxsoc_reach.telemetry.store import TelemetryStore, parse_rows
+
+NOT_STARTED = "NOT_STARTED"  # a day of the asked range without any telemetry row (not a Status)
+_Key = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class StatusQuery:
+    """Which telemetry file, and which days of it, to report on (filters are optional)."""
+
+    telemetry_file: Path
+    start: dt.date | None = None
+    end: dt.date | None = None
+    sensor_id: str | None = None
+    descriptor: str | None = None
+
+
+@dataclass(frozen=True)
+class DayStatus:
+    """One day of one (sensor, descriptor): its latest state and what it produced."""
+
+    day: dt.date
+    sensor_id: str
+    descriptor: str
+    status: str  # a Status value, or NOT_STARTED
+    stage: str  # download / process: the stage the latest row belongs to
+    records: int | None
+    expected_records: int | None
+    availability_pct: float | None
+    download_seconds: float | None
+    process_seconds: float | None
+    upload_seconds: float | None
+    cdf_path: str
+    cdf_exists: bool
+    s3_bucket: str
+    s3_key: str
+    error: str  # "error_type: error_message" of a FAILED day, else ""
+
+    @property
+    def failed(self) -> bool:
+        """True when the day's latest status is FAILED."""
+        return self.status == Status.FAILED
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Every reported day, in (day, sensor, descriptor) order, and the summary over them."""
+
+    telemetry_file: Path
+    days: tuple[DayStatus, ...]
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Days per status."""
+        return Counter(day.status for day in self.days)
+
+    @property
+    def failed(self) -> list[DayStatus]:
+        """The days whose latest status is FAILED."""
+        return [day for day in self.days if day.failed]
+
+    @property
+    def total_records(self) -> int:
+        """Records downloaded over all reported days."""
+        return sum(day.records or 0 for day in self.days)
+
+    @property
+    def mean_availability_pct(self) -> float | None:
+        """Mean availability over the days that have one (None when none has)."""
+        values = [day.availability_pct for day in self.days if day.availability_pct is not None]
+        return sum(values) / len(values) if values else None
+
+    @property
+    def missing_cdfs(self) -> list[DayStatus]:
+        """Days whose recorded CDF is no longer on disk."""
+        return [day for day in self.days if day.cdf_path and not day.cdf_exists]
+
+    def total_seconds(self, stage: str) -> float:
+        """Seconds spent in ``download``, ``process`` or ``upload`` over all days."""
+        return sum(getattr(day, f"{stage}_seconds") or 0.0 for day in self.days)
+
+    def summary(self) -> dict[str, object]:
+        """The summary as plain values (the JSON form, and the source of the text form)."""
+        mean = self.mean_availability_pct
+        return {
+            "telemetry_file": str(self.telemetry_file),
+            "days": len(self.days),
+            "first_day": self.days[0].day.isoformat() if self.days else None,
+            "last_day": self.days[-1].day.isoformat() if self.days else None,
+            "days_per_status": dict(sorted(self.counts.items())),
+            "failed": [{"day": d.day.isoformat(), "sensor_id": d.sensor_id,
+                        "descriptor": d.descriptor, "stage": d.stage, "error": d.error}
+                       for d in self.failed],
+            "total_records": self.total_records,
+            "mean_availability_pct": None if mean is None else round(mean, 2),
+            "total_download_seconds": round(self.total_seconds("download"), 3),
+            "total_process_seconds": round(self.total_seconds("process"), 3),
+            "total_upload_seconds": round(self.total_seconds("upload"), 3),
+            "missing_cdfs": len(self.missing_cdfs),
+        }
+
+
+def build_report(query: StatusQuery) -> StatusReport:
+    """Read the telemetry file once (latest rows only) and build the report."""
+    path = Path(query.telemetry_file)
+    if not path.is_file():
+        raise ConfigError(f"telemetry file {path} does not exist (download and process write "
+                          "<dir>/download_telemetry.csv; pass --telemetry-file)")
+    if query.start and query.end and query.end < query.start:
+        raise ConfigError(f"end date {query.end} is before start date {query.start}")
+    state = TelemetryStore(path).state()
+    keys = [key for key in state.latest if _wanted(key, query)]
+    processed = _latest_processed(path, set(keys))
+    days = {key: _day_status(key, state.latest[key], state.latest_download.get(key),
+                             processed.get(key)) for key in keys}
+    for key in _unstarted_keys(query, keys):
+        days[key] = _not_started(key)
+    return StatusReport(path, tuple(days[key] for key in sorted(days)))
+
+
+def _wanted(key: _Key, query: StatusQuery) -> bool:
+    day, sensor, descriptor = key
+    return ((query.start is None or day >= query.start.isoformat())
+            and (query.end is None or day <= query.end.isoformat())
+            and (query.sensor_id is None or sensor == query.sensor_id)
+            and (query.descriptor is None or descriptor == query.descriptor))
+
+
+def _unstarted_keys(query: StatusQuery, keys: list[_Key]) -> Iterator[_Key]:
+    """Days of an asked range that have no row, for each (sensor, descriptor) reported.
+
+    Only when a range bound is given: without one, the report covers what ran.
+    The missing bound is the first or last day with a row.
+    """
+    if query.start is None and query.end is None:
+        return
+    pairs = sorted({key[1:] for key in keys})
+    if not pairs:
+        pairs = [(query.sensor_id or "ALL", query.descriptor or "QUICKLOOK")]
+    present = set(keys)
+    days = sorted({key[0] for key in keys})
+    start = query.start or (dt.date.fromisoformat(days[0]) if days else query.end)
+    end = query.end or (dt.date.fromisoformat(days[-1]) if days else query.start)
+    assert start is not None and end is not None
+    for day, (sensor, descriptor) in itertools.product(iter_days(start, end), pairs):
+        key = (day.isoformat(), sensor, descriptor)
+        if key not in present:
+            yield key
+
+
+def _latest_processed(path: Path, keys: set[_Key]) -> dict[_Key, Row]:
+    """The latest PROCESSED row per key: an uploaded day's process time lives only there.
+
+    ``state()`` keeps the latest row and the latest Phase 1 row; an UPLOADED row
+    does not repeat ``process_seconds``. Rather than turn the whole history into
+    rows, only lines holding the PROCESSED status cell are parsed (a status cell
+    is never quoted, so ``,PROCESSED,`` finds them; ``parse_rows`` still checks each).
+    """
+    found: dict[_Key, Row] = {}
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        header = fh.readline()
+        lines = itertools.chain([header], (line for line in fh if ",PROCESSED," in line))
+        for row in parse_rows(lines, source=str(path)):
+            if row.status is not Status.PROCESSED or row.key not in keys:
+                continue
+            current = found.get(row.key)
+            if current is None or row.started_at_utc >= current.started_at_utc:
+                found[row.key] = row
+    return found
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None  # a hand-edited cell: reported as unknown, not a crash
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def _day_status(key: _Key, latest: Row, download: Row | None,
+                processed: Row | None) -> DayStatus:
+    day, sensor, descriptor = key
+    counted = download if download is not None and download.status in (
+        Status.DOWNLOADED, Status.SKIPPED_NO_DATA) else Row()
+    # process seconds: the latest row's own, else the PROCESSED row before an upload
+    process_seconds = _float(latest.process_seconds)
+    if process_seconds is None and processed is not None and latest.cdf_path:
+        process_seconds = _float(processed.process_seconds)
+    error = ""
+    if latest.status is Status.FAILED:
+        error = f"{latest.error_type or 'error'}: {latest.error_message}"
+    return DayStatus(
+        day=dt.date.fromisoformat(day),
+        sensor_id=sensor,
+        descriptor=descriptor,
+        status=latest.status.value,
+        stage=(latest.stage or Stage.DOWNLOAD).value,
+        records=_int(counted.records_downloaded),
+        expected_records=_int(counted.expected_records),
+        availability_pct=_float(counted.availability_pct),
+        download_seconds=_float(counted.download_seconds),
+        process_seconds=process_seconds,
+        upload_seconds=_float(latest.upload_seconds),
+        cdf_path=latest.cdf_path,
+        cdf_exists=bool(latest.cdf_path) and Path(latest.cdf_path).is_file(),
+        s3_bucket=latest.s3_bucket,
+        s3_key=latest.s3_key,
+        error=error,
+    )
+
+
+def _not_started(key: _Key) -> DayStatus:
+    day, sensor, descriptor = key
+    return DayStatus(dt.date.fromisoformat(day), sensor, descriptor, NOT_STARTED, "", None, None,
+                     None, None, None, None, "", False, "", "", "")
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("day", "sensor_id", "descriptor", "status", "stage", "records",
+               "expected_records", "availability_pct", "download_seconds", "process_seconds",
+               "upload_seconds", "cdf_path", "cdf_exists", "s3_bucket", "s3_key", "error")
+
+
+def _plain(day: DayStatus) -> dict[str, object]:
+    values = asdict(day)
+    values["day"] = day.day.isoformat()
+    return values
+
+
+def format_csv(report: StatusReport) -> str:
+    """One CSV row per day (empty cells for unknown values), for spreadsheets and scripts."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for day in report.days:
+        values = _plain(day)
+        writer.writerow("" if values[c] is None else values[c] for c in CSV_COLUMNS)
+    return buffer.getvalue()
+
+
+def format_json(report: StatusReport) -> str:
+    """``{"summary": {...}, "days": [...]}``, for scripts and dashboards."""
+    return json.dumps({"summary": report.summary(), "days": [_plain(d) for d in report.days]},
+                      indent=2) + "\n"
+
+
+def _cell(value: float | int | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def format_table(report: StatusReport) -> str:
+    """An aligned table of the days, then the summary, for a terminal."""
+    several = len({(d.sensor_id, d.descriptor) for d in report.days}) > 1
+    header = ["day", *(["sensor", "descriptor"] if several else []), "status", "records",
+              "avail %", "process s", "CDF", "S3 key"]
+    rows = []
+    for d in report.days:
+        cdf = Path(d.cdf_path).name if d.cdf_path else "-"
+        if d.cdf_path and not d.cdf_exists:
+            cdf += " (missing)"
+        rows.append([d.day.isoformat(), *([d.sensor_id, d.descriptor] if several else []),
+                     d.status, _cell(d.records, ","), _cell(d.availability_pct, ".2f"),
+                     _cell(d.process_seconds, ".1f"), cdf, d.s3_key or "-"])
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    numeric = {"records", "avail %", "process s"}
+    lines = ["  ".join(str(cell).rjust(w) if header[i] in numeric else str(cell).ljust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+             for row in [header, *rows]]
+    return "\n".join([*lines, "", *summary_lines(report)]) + "\n"
+
+
+def summary_lines(report: StatusReport) -> list[str]:
+    """The summary as text lines (also the whole output when no day matched)."""
+    if not report.days:
+        return [f"{report.telemetry_file}: no day matches"]
+    per_status = ", ".join(f"{n} {status}" for status, n in sorted(report.counts.items()))
+    mean = report.mean_availability_pct
+    lines = [
+        f"{len(report.days)} days ({report.days[0].day} .. {report.days[-1].day}): "
+        f"{per_status}",
+        f"records: {report.total_records:,}; mean availability: "
+        f"{'-' if mean is None else f'{mean:.2f} %'}",
+        "time: " + ", ".join(f"{stage} {_duration(report.total_seconds(stage))}"
+                             for stage in ("download", "process", "upload")),
+    ]
+    missing = len(report.missing_cdfs)
+    if missing:
+        lines.append(f"CDFs recorded but missing on disk: {missing} (a plain rerun of "
+                     "process re-makes them)")
+    failed = report.failed
+    if failed:
+        lines.append(f"failed days ({len(failed)}; fix the cause, then rerun with "
+                     "--retry-failed):")
+        lines += [f"  {d.day} {d.sensor_id} {d.stage}: {d.error}" for d in failed]
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    """``41.2 s``, ``12 min 3 s``, ``5 h 02 min``: readable at a glance."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+FORMATTERS = {"table": format_table, "csv": format_csv, "json": format_json}
