@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so ``main`` owns every exit code."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ConfigError(f"{self.prog}: {message}")
+        raise ConfigError(message)
 
 
 def _positive_int(text: str) -> int:
@@ -150,6 +150,9 @@ def _add_process(sub: argparse._SubParsersAction) -> None:
     s3.add_argument("--receipt-dir", type=Path, metavar="PATH",
                     help="after each confirmed upload write PATH/l1c/prelim/YYYY/MM/DD/<name>.json "
                     "holding bucket and key (the workflow's upload sentinel)")
+    parser.add_argument("--quicklook", action="store_true",
+                        help="also draw <cdf>.png beside each new CDF (needs matplotlib; a "
+                        "failed plot only warns)")
     parser.set_defaults(handler=_run_process)
 
 
@@ -173,7 +176,12 @@ def _run_process(args: argparse.Namespace) -> RunReport:
         s3_bucket=args.s3_bucket,
         aws_region=args.aws_region,
         receipt_dir=args.receipt_dir,
+        quicklook=args.quicklook,
     )
+    if args.quicklook:
+        from swxsoc_reach.plots import require_matplotlib
+
+        require_matplotlib()  # exit 2 before any day rather than a warning per day
     uploader = None
     if args.upload_to_s3:  # before any day is touched; a dry run reports a missing extra too
         from swxsoc_reach.upload.s3 import open_uploader

@@ -192,7 +192,7 @@ def test_process_dry_run_plans_and_writes_nothing(dirs, capsys) -> None:
         (["--start-date", "2026-01-01", "--end-date", "2026-01-01", "--sensor-id", "REACH-999"],
          "unknown sensor id 'REACH-999'"),
         (["--start-date", "2026-01-01", "--end-date", "2026-01-01", "--limit-days", "0"],
-         "--limit-days: invalid _positive_int value"),
+         "argument --limit-days: '0' must be at least 1"),
         (["--start-date", "2026-01-01", "--end-date", "2026-01-01", "--descriptor", "TEST"],
          "invalid choice: 'TEST'"),
         (["--start-date", "2026-01-01", "--end-date", "2026-01-01", "--upload-to-s3"],
