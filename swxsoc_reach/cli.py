@@ -231,10 +231,33 @@ def _run_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_quicklook(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("quicklook", help="draw a CDF's day: dose rate against time, and a map",
+                            description="Draw one PNG per L1C CDF: dose rate per dosimeter flavor "
+                            "against time (log scale) and on a longitude-latitude map.")
+    parser.add_argument("cdf", nargs="+", type=Path, metavar="FILE.cdf", help="L1C CDF file(s)")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE.png",
+                        help="the PNG (one CDF only; default: beside the CDF, .png)")
+    _add_logging_flags(parser)
+    parser.set_defaults(handler=_run_quicklook)
+
+
+def _run_quicklook(args: argparse.Namespace) -> int:
+    from swxsoc_reach.quicklook import write_quicklook
+
+    if args.output and len(args.cdf) > 1:
+        raise ConfigError("--output names one PNG: give one CDF, or leave --output out to write "
+                          "each PNG beside its CDF")
+    for cdf in args.cdf:
+        print(write_quicklook(cdf, args.output).path)
+    return EXIT_OK
+
+
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_download,
     _add_process,
     _add_status,
+    _add_quicklook,
 )
 
 

@@ -28,13 +28,20 @@ STATUS_SIZE_IN = (11.0, 7.0)  # -> 1100 x 700 pixels
 STAGE_COLORS = {"download": "tab:blue", "process": "tab:orange", "upload": "tab:green"}
 
 
-def new_figure(size_in: tuple[float, float]) -> Figure:
-    """An off-screen figure of ``size_in`` inches at ``DPI``; a clear error without matplotlib."""
+def require_matplotlib() -> None:
+    """Raise ``MissingDependencyError`` (exit 2) with the install hint when matplotlib is absent."""
     try:
-        from matplotlib.figure import Figure
+        import matplotlib  # noqa: F401
     except ImportError:
         raise MissingDependencyError(
             "plots need matplotlib: pip install 'swxsoc_reach[plots]'") from None
+
+
+def new_figure(size_in: tuple[float, float]) -> Figure:
+    """An off-screen figure of ``size_in`` inches at ``DPI``."""
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
     return Figure(figsize=size_in, dpi=DPI, layout="constrained")
 
 

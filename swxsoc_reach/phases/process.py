@@ -46,6 +46,7 @@ class ProcessRequest:
     s3_bucket: str | None = None
     aws_region: str | None = None
     receipt_dir: Path | None = None  # the workflow's upload sentinels (paths.upload_receipt_path)
+    quicklook: bool = False  # a PNG beside each new CDF (quicklook.py); never fails a day
 
 
 def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
@@ -124,6 +125,10 @@ def _process(request: ProcessRequest, day: dt.date, recorder: DayRecorder) -> Pa
         cdf_path=str(cdf.resolve()),
     )
     logger.info("%s process: %s (%.2f MiB) in %.1f s", day, cdf.name, size / MIB, seconds)
+    if request.quicklook:
+        from swxsoc_reach.quicklook import write_quicklook_or_warn
+
+        write_quicklook_or_warn(cdf, day)
     return cdf
 
 

@@ -1,0 +1,201 @@
+"""Quicklook PNG of one L1C CDF: dose rate per dosimeter flavor against time, and on a map.
+
+Reads the variables l1c-cdf.md "Variables" fixes (``Epoch``, ``dose_rate``,
+``dosimeter_flavors``, ``sensor_labels``, ``lat``, ``lon``), turns FILLVAL into
+gaps, and draws two panels: dose rate (log scale) per flavor against UTC time,
+and a longitude-latitude scatter coloured by dose rate on a plain lon/lat grid
+(no coastlines: nothing is downloaded at run time). ``quicklook`` draws one file;
+``process --quicklook`` calls ``write_quicklook`` after each CDF. The figure's
+data are read back from the matplotlib artists and returned, so a test can
+check that what is drawn is what the file holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from swxsoc_reach.errors import ConfigError, InputDataError
+
+logger = logging.getLogger(__name__)
+
+FIGURE_SIZE_IN = (11.0, 9.0)  # -> 1100 x 900 pixels at plots.DPI
+_FLAVOR = re.compile(r"\(Flavor (?P<name>[^)]+)\)")  # "DOSE1 (Flavor X) in rad/second" -> X
+_VARIABLES = ("Epoch", "dose_rate", "dosimeter_flavors", "sensor_labels", "lat", "lon")
+
+
+@dataclass(frozen=True)
+class DayData:
+    """The variables a quicklook needs, fill already turned into NaN."""
+
+    name: str
+    times: np.ndarray  # datetime64[ns], (T)
+    dose_rate: np.ndarray  # rad/s, (T, S, F)
+    flavors: np.ndarray  # obDescription per (S, F); "" or " " where a slot is empty
+    sensor_labels: np.ndarray  # (S)
+    lat: np.ndarray  # degrees, (T, S)
+    lon: np.ndarray  # degrees, (T, S)
+
+
+@dataclass(frozen=True)
+class Quicklook:
+    """What the figure shows, read back from its artists."""
+
+    path: Path
+    series: dict[str, list[tuple[np.ndarray, np.ndarray]]]  # flavor -> (times, dose) per line
+    map_lon: np.ndarray
+    map_lat: np.ndarray
+    map_dose: np.ndarray
+
+
+def quicklook_path(cdf_path: Path) -> Path:
+    """Where ``process --quicklook`` puts a CDF's PNG: beside it, same name, ``.png``."""
+    return Path(cdf_path).with_suffix(".png")
+
+
+def read_day(cdf_path: Path) -> DayData:
+    """Read the quicklook variables; a file that is not such a CDF is an ``InputDataError``."""
+    import cdflib
+    from cdflib.epochs import CDFepoch
+
+    cdf_path = Path(cdf_path)
+    if not cdf_path.is_file():
+        raise ConfigError(f"{cdf_path}: no such file")
+    try:
+        cdf = cdflib.CDF(str(cdf_path))
+    except (OSError, ValueError) as exc:  # cdflib says "Not a CDF file..." as OSError
+        raise InputDataError(f"{cdf_path}: not a readable CDF ({exc})") from None
+    present = set(cdf.cdf_info().zVariables)
+    missing = [name for name in _VARIABLES if name not in present]
+    if missing:
+        raise InputDataError(f"{cdf_path}: not a REACH L1C CDF (no variable "
+                             f"{', '.join(missing)})")
+    epoch = np.asarray(cdf.varget("Epoch"), dtype=np.int64)
+    return DayData(
+        name=cdf_path.name,
+        times=np.asarray(CDFepoch.to_datetime(epoch)).astype("datetime64[ns]"),
+        dose_rate=_unfilled(cdf, "dose_rate"),
+        flavors=np.atleast_2d(np.asarray(cdf.varget("dosimeter_flavors"), dtype=str)),
+        sensor_labels=np.atleast_1d(np.asarray(cdf.varget("sensor_labels"), dtype=str)),
+        lat=_unfilled(cdf, "lat"),
+        lon=_unfilled(cdf, "lon"),
+    )
+
+
+def _unfilled(cdf: Any, name: str) -> np.ndarray:
+    """A data variable as float with FILLVAL (and anything outside VALIDMIN..MAX) as NaN."""
+    values = np.array(cdf.varget(name), dtype=float)
+    attrs = cdf.varattsget(name)
+    bad = values == float(attrs.get("FILLVAL", -1e31))
+    if "VALIDMIN" in attrs and "VALIDMAX" in attrs:
+        with np.errstate(invalid="ignore"):
+            bad |= (values < float(attrs["VALIDMIN"])) | (values > float(attrs["VALIDMAX"]))
+    values[bad] = np.nan
+    return values
+
+
+def flavor_name(description: str) -> str:
+    """``DOSE1 (Flavor X) in rad/second`` -> ``X``; an unusual description is kept whole."""
+    match = _FLAVOR.search(description)
+    return match["name"] if match else description.strip()
+
+
+def write_quicklook(cdf_path: Path, png_path: Path | None = None) -> Quicklook:
+    """Draw ``cdf_path`` to ``png_path`` (default: beside it, ``.png``); return what was drawn."""
+    from swxsoc_reach import plots
+
+    data = read_day(cdf_path)
+    png_path = Path(png_path) if png_path is not None else quicklook_path(cdf_path)
+    figure = plots.new_figure(FIGURE_SIZE_IN)
+    top, bottom = figure.subplots(2, 1, height_ratios=(1, 1.15))
+    series = _draw_dose_rate(top, data)
+    scatter = _draw_map(figure, bottom, data)
+    start = np.datetime_as_string(data.times[0], unit="s") if len(data.times) else "-"
+    sensors = (data.sensor_labels[0] if len(data.sensor_labels) == 1
+               else f"{len(data.sensor_labels)} sensors")
+    figure.suptitle(f"{data.name}\n{sensors}, {len(data.times):,} times from {start}Z")
+    plots.save_png(figure, png_path)
+    offsets = np.asarray(scatter.get_offsets())
+    return Quicklook(png_path, series, offsets[:, 0].copy(), offsets[:, 1].copy(),
+                     np.asarray(scatter.get_array()).copy())
+
+
+def write_quicklook_or_warn(cdf_path: Path, day: dt.date) -> Path | None:
+    """``write_quicklook`` for ``process --quicklook``: the PNG, or None and a warning.
+
+    The day's CDF is already written and recorded, so no plotting problem may fail it.
+    """
+    try:
+        png = write_quicklook(cdf_path).path
+    except Exception as exc:  # a by-product: the per-day boundary must not see it
+        logger.warning("%s quicklook: not drawn for %s: %s: %s", day, Path(cdf_path).name,
+                       type(exc).__name__, exc)
+        logger.debug("%s quicklook: traceback", day, exc_info=True)
+        return None
+    logger.info("%s quicklook: %s", day, png)
+    return png
+
+
+def _draw_dose_rate(axes: Any, data: DayData) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """One line per (sensor, dosimeter), one colour per flavor; log scale."""
+    names = sorted({flavor_name(d) for d in data.flavors.ravel() if d.strip()})
+    colors = {name: f"C{i % 10}" for i, name in enumerate(names)}
+    several = len(data.sensor_labels) > 1
+    labelled: set[str] = set()
+    for s, f in np.ndindex(data.flavors.shape):
+        description = data.flavors[s, f]
+        if not description.strip():
+            continue  # an empty slot of a sensor with fewer dosimeters
+        name = flavor_name(description)
+        positive = np.where(data.dose_rate[:, s, f] > 0, data.dose_rate[:, s, f], np.nan)
+        axes.plot(data.times, positive, color=colors[name], linewidth=0.6 if several else 0.9,
+                  alpha=0.6 if several else 0.9, gid=name,
+                  label=None if name in labelled else f"flavor {name}")
+        labelled.add(name)
+    axes.set_yscale("log")
+    axes.set_ylabel("dose rate (rad/s)")
+    axes.set_xlabel("UTC time")
+    axes.grid(True, which="major", alpha=0.3)
+    if labelled:
+        axes.legend(loc="upper right", fontsize="small", ncols=min(len(labelled), 6))
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(minticks=4, maxticks=12)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    series: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for line in axes.get_lines():
+        series.setdefault(line.get_gid(), []).append(
+            (np.asarray(line.get_xdata()), np.asarray(line.get_ydata(), dtype=float)))
+    return series
+
+
+def _draw_map(figure: Any, axes: Any, data: DayData) -> Any:
+    """Every (time, sensor) position coloured by the highest dose rate of its dosimeters."""
+    from matplotlib.colors import LogNorm
+
+    # fmax skips NaN (fill) and gives NaN only where every dosimeter is fill, silently
+    dose = np.fmax.reduce(np.where(data.dose_rate > 0, data.dose_rate, np.nan), axis=2)
+    keep = np.isfinite(dose) & np.isfinite(data.lat) & np.isfinite(data.lon)
+    lon, lat, value = data.lon[keep], data.lat[keep], dose[keep]
+    order = np.argsort(value, kind="stable")  # the highest rates drawn last, on top
+    norm = LogNorm(vmin=value.min(), vmax=value.max()) if len(value) else LogNorm(1e-9, 1e-3)
+    scatter = axes.scatter(lon[order], lat[order], c=value[order], s=2, cmap="viridis",
+                           norm=norm, linewidths=0, rasterized=True)
+    figure.colorbar(scatter, ax=axes, label="dose rate, highest dosimeter (rad/s)",
+                    fraction=0.046, pad=0.02)
+    axes.set_xlim(-180, 180)
+    axes.set_ylim(-90, 90)
+    axes.set_xticks(np.arange(-180, 181, 30))
+    axes.set_yticks(np.arange(-90, 91, 30))
+    axes.set_xlabel("geodetic longitude (degrees east)")
+    axes.set_ylabel("geodetic latitude (degrees north)")
+    axes.set_aspect("equal")
+    axes.grid(True, alpha=0.4)
+    return scatter
