@@ -97,7 +97,9 @@ def build_arrays(frame: RecordFrame, *, day: dt.date | None = None,
     ts = cell // n_f  # (time, sensor) cell; both flavors carry the same position
 
     def per_sensor(values: np.ndarray) -> np.ndarray:
-        return _scatter(ts, values[winners], n_t * n_s).reshape(n_t, n_s)
+        chosen = values[winners]
+        known = ~np.isnan(chosen)  # a flavor's missing lat must not hide the other's
+        return _scatter(ts[known], chosen[known], n_t * n_s).reshape(n_t, n_s)
 
     position = np.stack([per_sensor(frame.sen_pos[:, k]) for k in range(3)], axis=-1)
     arrays = ProductArrays(

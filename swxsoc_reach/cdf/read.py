@@ -38,6 +38,7 @@ _SEO_PATTERNS = {
     "obDescription": r"""['"]obDescription['"]\s*:\s*['"](?P<v>[^'"]*)['"]""",
 }
 _NULL_TEXT = ("", "None", "null")  # how JSON, Python repr and CSV spell "no value"
+_NULL_WORD = r"^\s*(None|null)?\s*$"  # the same inside seoList text
 _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(?i:nan|inf|infinity)\s*$"
 _TIMESTAMP = pa.timestamp("ns", tz="UTC")
 _CSV_COLUMN = re.compile(r"CSV column #(\d+)")
@@ -274,7 +275,7 @@ def _part(path: Path, cols: dict[str, pa.Array], seo: dict[str, pa.Array], offse
              for name, column in texts.items()}  # a few distinct values: small to keep
     return _Part(
         ob_time=_as_int64(ob_time),
-        created_at=_as_int64(pc.fill_null(pc.cast(cols["createdAt"], pa.int64()), oldest)),
+        created_at=_as_int64(cols["createdAt"], missing=oldest),
         ob_value=_to_float(path, "seoList obValue", seo["obValue"], offset),
         ob_quality=_to_float(path, "seoList obQuality", seo["obQuality"], offset),
         lat=_to_float(path, "lat", cols["lat"], offset),
@@ -320,8 +321,7 @@ def _labels(blocks: Sequence[pa.DictionaryArray]) -> Labels:
     for block in blocks:
         to_global = [index.setdefault(v, len(index)) for v in block.dictionary.to_pylist()]
         lookup = np.array([*to_global, -1], dtype=np.int32)  # a null index (-1) hits the last
-        local = pc.fill_null(block.indices, -1).to_numpy(zero_copy_only=False)
-        codes.append(lookup[np.asarray(local, dtype=np.int64)])
+        codes.append(lookup[_as_int64(block.indices, missing=-1)])
     return Labels(np.concatenate(codes), tuple(index))
 
 
@@ -329,12 +329,15 @@ def _to_float(path: Path, name: str, texts: pa.Array, offset: int) -> np.ndarray
     """Text -> float64 (NaN for null/None); a non-numeric value raises naming the record."""
     if pa.types.is_floating(texts.type):
         return _as_float(texts)
-    nulls = pa.array(_NULL_TEXT, pa.string())
-    cleaned = pc.if_else(pc.is_in(texts, value_set=nulls), pa.scalar(None, pa.string()), texts)
+    try:
+        return _as_float(pc.cast(texts, pa.float64()))
+    except pa.ArrowInvalid:
+        pass  # rare: spelled-out nulls inside seoList, or a bad value to report
+    cleaned = pc.replace_substring_regex(texts, _NULL_WORD, "nan")
     try:
         return _as_float(pc.cast(cleaned, pa.float64()))
     except pa.ArrowInvalid as exc:
-        local = _first(pc.invert(pc.fill_null(pc.match_substring_regex(cleaned, _NUMBER), True)))
+        local = _first(pc.invert(pc.match_substring_regex(cleaned, _NUMBER)))  # null: fine
         raise InputDataError(f"{path}: non-numeric {name} {cleaned[local - 1].as_py()!r} "
                              f"in record {offset + local}") from exc
 
@@ -342,9 +345,9 @@ def _to_float(path: Path, name: str, texts: pa.Array, offset: int) -> np.ndarray
 def _positions(path: Path, texts: pa.Array, offset: int) -> np.ndarray:
     """``[x, y, z]`` text (JSON or repr alike) -> (N, 3) float64; null -> NaN row."""
     out = np.full((len(texts), 3), np.nan)
-    present = np.asarray(pc.is_valid(texts).to_numpy(zero_copy_only=False), dtype=bool)
-    inner = pc.split_pattern(pc.utf8_trim(texts.filter(present), "[]() \t"), ",")
-    lengths = np.asarray(pc.list_value_length(inner).to_numpy(zero_copy_only=False))
+    present = _as_bool(pc.is_valid(texts))
+    inner = pc.split_pattern(pc.utf8_trim(pc.drop_null(texts), "[]() \t"), ",")
+    lengths = _as_int64(pc.list_value_length(inner))
     parts = pc.utf8_trim_whitespace(pc.list_flatten(inner))
     bad = lengths != 3
     if not bad.any():
@@ -352,25 +355,62 @@ def _positions(path: Path, texts: pa.Array, offset: int) -> np.ndarray:
             out[present] = _as_float(pc.cast(parts, pa.float64())).reshape(-1, 3)
             return out
         except pa.ArrowInvalid:
-            numeric = pc.match_substring_regex(parts, _NUMBER).to_numpy(zero_copy_only=False)
-            bad = ~np.asarray(numeric, dtype=bool).reshape(-1, 3).all(axis=1)
+            numeric = _as_bool(pc.match_substring_regex(parts, _NUMBER))
+            bad = ~numeric.reshape(-1, 3).all(axis=1)
     local = int(np.flatnonzero(present)[np.argmax(bad)]) + 1
     raise InputDataError(f"{path}: senPos is not a list of 3 numbers in record "
                          f"{offset + local}: {_excerpt(texts, local)}")
 
 
+# Arrow -> numpy through the buffers: Array.to_numpy and Python scalars make pyarrow
+# import pandas (0.3 s), which every single-day process would pay for nothing.
+
+
+def _valid(array: pa.Array) -> np.ndarray | None:
+    """Validity per row, or None when the array has no nulls."""
+    if array.null_count == 0:
+        return None
+    return _bits(array.buffers()[0], array.offset, len(array))
+
+
+def _bits(buffer: pa.Buffer | None, offset: int, length: int) -> np.ndarray:
+    if not length:
+        return np.zeros(0, dtype=bool)
+    packed = np.frombuffer(buffer, dtype=np.uint8)
+    return np.unpackbits(packed, bitorder="little")[offset:offset + length].astype(bool)
+
+
+def _values(array: pa.Array, dtype: type) -> np.ndarray:
+    if not len(array):
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(array.buffers()[1], dtype=dtype,
+                         count=array.offset + len(array))[array.offset:]
+
+
 def _as_float(column: pa.Array) -> np.ndarray:
-    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    """float64 values, NaN where null."""
+    values = _values(pc.cast(column, pa.float64()), np.float64)
+    valid = _valid(column)
+    return values.copy() if valid is None else np.where(valid, values, np.nan)
 
 
-def _as_int64(column: pa.Array) -> np.ndarray:
-    return np.asarray(pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+def _as_int64(column: pa.Array, missing: int = 0) -> np.ndarray:
+    """int64 values (timestamps as ns); nulls become ``missing``."""
+    values = _values(pc.cast(column, pa.int64()), np.int64)
+    valid = _valid(column)
+    return values.copy() if valid is None else np.where(valid, values, missing)
+
+
+def _as_bool(column: pa.Array) -> np.ndarray:
+    """Booleans, null as False."""
+    values = _bits(column.buffers()[1], column.offset, len(column))
+    valid = _valid(column)
+    return values if valid is None else values & valid
 
 
 def _first(mask: pa.Array) -> int:
     """1-based number of the first true row of a boolean column."""
-    flags = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
-    return int(np.argmax(np.asarray(flags, dtype=bool))) + 1
+    return int(np.argmax(_as_bool(mask))) + 1
 
 
 def _excerpt(texts: pa.Array, row: int) -> str:

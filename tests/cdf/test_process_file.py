@@ -77,6 +77,28 @@ def test_process_file_drops_and_logs_records_without_any_sensor(
     round_trip(read_cdf(cdf), artifact.records[1:])
 
 
+@pytest.mark.parametrize("style", ["json", "repr"])
+def test_process_file_writes_fill_for_null_observation_fields(style, make_artifact, read_cdf,
+                                                              to_datetime64, tmp_path) -> None:
+    def nulls(records):
+        seo = {k: v for k, v in records[4]["seoList"][0].items() if k != "obQuality"}
+        records[4] = {**records[4], "seoList": [{**seo, "obValue": None}], "lat": None}
+        return records
+
+    artifact = make_artifact(SyntheticOptions(sensor_id="REACH-135", nested_style=style),
+                             minutes=1, edit=nulls)
+    contents = read_cdf(process_file(artifact.path, tmp_path, day=artifact.day)[0])
+    record = artifact.records[4]
+    t = contents["times"].tolist().index(to_datetime64(record["obTime"]).tolist())
+    f = list(contents["dosimeter_flavors"][0]).index(record["seoList"][0]["obDescription"])
+    assert contents["dose_rate"][t, 0, f] == FILL
+    assert contents["dose_rate_quality"][t, 0, f] == FILL
+    assert contents["dose_rate"][t, 0, 1 - f] != FILL  # the other flavor is untouched
+    assert contents["obQuality"][t, 0] == contents["dose_rate_quality"][t, 0, 1 - f]
+    assert contents["lat"][t, 0] == artifact.records[5]["lat"]  # from the other flavor
+    assert np.count_nonzero(contents["dose_rate"] == FILL) == 1
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -271,6 +293,19 @@ def test_process_file_import_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_process_file_does_not_load_pandas_for_csv(make_artifact, tmp_path) -> None:
+    # pyarrow imports pandas (0.3 s) on to_numpy() and Python scalars; a single-day
+    # process must not pay for it (whole-process target 1.5 s)
+    artifact = make_artifact(SyntheticOptions(sensor_id="REACH-135", duplicate_fraction=0.1,
+                                              missing_id_fraction=0.1), minutes=2)
+    code = ("import datetime as dt, sys; from swxsoc_reach.cdf import process_file; "
+            f"process_file({str(artifact.path)!r}, {str(tmp_path)!r}, day=dt.date(2026, 1, 1)); "
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert out.strip() == "False"
 
 
 def test_process_file_overwrites_previous_product(make_artifact, read_cdf, tmp_path) -> None:
