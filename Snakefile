@@ -5,7 +5,7 @@
     snakemake --configfile config/range.yaml --workflow-profile profiles/slurm
 
 Which days run is decided by swxsoc_reach.targets with the CLI's resume rules
-(config/README.md, docs/workflow.md).
+(config/README.md).
 """
 
 from snakemake.utils import min_version

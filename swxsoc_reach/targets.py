@@ -1,6 +1,6 @@
 """What the Snakemake workflow must build: per-day targets from config, telemetry and disk.
 
-The workflow (``workflow/rules/*.smk``, docs/workflow.md) asks Snakemake for one
+The workflow (``workflow/rules/*.smk``, config/README.md) asks Snakemake for one
 file per day that needs work; this module picks those days with the CLI's own
 resume rules (``telemetry.resume.decide_download`` / ``decide_process`` over
 ``TelemetryStore.state()``, ``--limit-days`` through ``phases.dayloop.plan_days``),
@@ -21,6 +21,7 @@ Imports nothing heavy: every Snakemake job (and every SLURM job's re-parse) runs
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import shlex
 from collections.abc import Callable, Mapping
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from swxsoc_reach.days import check_range, parse_date
+from swxsoc_reach.days import ONE_DAY, check_range, parse_date
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.mission import check_sensor_id
 from swxsoc_reach.paths import (
@@ -51,9 +52,8 @@ from swxsoc_reach.telemetry.store import TelemetryStore
 
 RECEIPT_DIR = "uploads"
 RESUME_PATTERN = "logs/resume/{yyyy}-{mm}-{dd}.{state}.done"
-# Output patterns are the real names of this day with its digits made wildcards,
-# so ``paths`` stays the only place that knows a name. No sensor id, mode or
-# version contains these digit runs.
+# The day whose paths become the rules' patterns: no sensor id, mode or version
+# contains these digit runs.
 _PROBE_DAY = dt.date(1999, 12, 31)
 _PROBE_WILDCARDS = (
     ("1999/12/31", "{yyyy}/{mm}/{dd}"),
@@ -128,22 +128,49 @@ class WorkflowConfig:
             aws_region=config.get("aws_region") or None,
         )
 
-    def artifact(self, day: dt.date) -> str:
-        """The Phase 1 name and place of a day's artifact (``download_day``'s output)."""
+    # Each rule's output pattern is a real path of one day from ``paths`` with that
+    # day's digits made wildcards (yyyy, mm, dd; ``next`` for the day after, which
+    # ends an artifact's name), so ``paths`` stays the only place that knows a name.
+    # A day's own path is then the pattern filled in: cheap for a 10-year plan.
+
+    @functools.cached_property
+    def artifact_pattern(self) -> str:
+        """``download_day``'s output: the Phase 1 artifact in ``input_dir``."""
         sel = self.selection
-        return os.path.join(self.input_dir, artifact_name(day, sel.sensor_id, sel.output_format))
+        return _pattern_of(os.path.join(
+            self.input_dir, artifact_name(_PROBE_DAY, sel.sensor_id, sel.output_format)))
+
+    @functools.cached_property
+    def cdf_pattern(self) -> str:
+        """``process_day``'s output: ``<output_dir>/l1c/prelim/YYYY/MM/DD/<name>``."""
+        return _pattern_of(os.path.normpath(
+            day_cdf_path(Path(self.output_dir), _PROBE_DAY, self.selection.sensor_id)))
+
+    @functools.cached_property
+    def receipt_pattern(self) -> str:
+        """``upload_day``'s output: the receipt of a confirmed upload, under ``uploads/``."""
+        name = day_cdf_path(Path(), _PROBE_DAY, self.selection.sensor_id).name
+        return _pattern_of(str(upload_receipt_path(Path(RECEIPT_DIR), name)))
+
+    def artifact(self, day: dt.date) -> str:
+        """The Phase 1 name and place of a day's artifact."""
+        return self.artifact_pattern.format(**_wildcards_of(day))
 
     def cdf(self, day: dt.date) -> str:
-        """The day's CDF at ``<output_dir>/l1c/prelim/YYYY/MM/DD/<name>`` (``process_day``)."""
-        return os.path.normpath(day_cdf_path(Path(self.output_dir), day, self.selection.sensor_id))
+        """The day's CDF."""
+        return self.cdf_pattern.format(**_wildcards_of(day))
 
     def receipt(self, day: dt.date) -> str:
-        """The receipt of the day's confirmed upload (``upload_day``'s output)."""
-        return str(upload_receipt_path(Path(RECEIPT_DIR), Path(self.cdf(day)).name))
+        """The receipt of the day's confirmed upload."""
+        return self.receipt_pattern.format(**_wildcards_of(day))
 
     def local(self, path: str) -> Path:
         """A rule path (relative to ``data_dir`` unless absolute) as this process opens it."""
-        return Path(os.path.normpath(self.data_dir / path))
+        return Path(os.path.normpath(os.path.join(self.data_dir, path)))
+
+    def exists(self, path: str) -> bool:
+        """Whether a rule path is a file (strings, not Paths: a plan checks thousands)."""
+        return os.path.isfile(os.path.join(self.data_dir, path))
 
     def download_flags(self) -> str:
         """The ``download`` flags every day shares, shell-quoted (the rule adds day and dir)."""
@@ -229,12 +256,15 @@ class WorkflowPlan:
         return f"swxsoc_reach: {span}: {len(self.days)} days to work on: {detail}"
 
 
-def as_pattern(path_of_day: Callable[[dt.date], str]) -> str:
-    """A rule's output pattern from a day's path (``config.cdf`` ...): digits -> wildcards."""
-    text = path_of_day(_PROBE_DAY)
+def _pattern_of(path_of_probe_day: str) -> str:
     for probe, wildcards in _PROBE_WILDCARDS:
-        text = text.replace(probe, wildcards)
-    return text
+        path_of_probe_day = path_of_probe_day.replace(probe, wildcards)
+    return path_of_probe_day
+
+
+def _wildcards_of(day: dt.date) -> dict[str, str]:
+    return {"yyyy": f"{day:%Y}", "mm": f"{day:%m}", "dd": f"{day:%d}",
+            "next": f"{day + ONE_DAY:%Y%m%d}"}
 
 
 def _day(wildcards: Mapping[str, str]) -> dt.date:
@@ -262,7 +292,13 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
                 latest_download: Row | None) -> DayTarget | None:
     sel = config.selection
     cdf = config.cdf(day)
-    cdf_exists = config.local(cdf).is_file()
+    cdf_exists = config.exists(cdf)
+    if not config.download and not decide_process(
+            latest, DayFacts(artifact_exists=True, cdf_exists=cdf_exists),
+            upload=config.upload_to_s3, retry_failed=sel.retry_failed).is_work:
+        # no work even with input at hand, so none without: skip the search for the
+        # artifact (a directory glob when it is missing), the slow part of a long plan
+        return None
     found = find_artifact(config.local(config.input_dir), day, sel.sensor_id, sel.output_format)
     download = config.download and found is None and decide_download(
         latest, latest_download, artifact_exists=False, retry_failed=sel.retry_failed,
@@ -284,11 +320,10 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
         artifact = None
     product = config.receipt(day) if config.upload_to_s3 else cdf
     # what Snakemake would find up to date although the rules want it redone
-    stale = (action is ProcessAction.UPLOAD_ONLY and config.local(product).is_file()) or (
+    stale = (action is ProcessAction.UPLOAD_ONLY and config.exists(product)) or (
         action in (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD) and cdf_exists)
     if action is ProcessAction.NO_INPUT or stale:
-        target = RESUME_PATTERN.format(yyyy=f"{day:%Y}", mm=f"{day:%m}", dd=f"{day:%d}",
-                                       state=_state_token(latest))
+        target = RESUME_PATTERN.format(**_wildcards_of(day), state=_state_token(latest))
     else:
         target = product
     return DayTarget(day, action, download, artifact, target)

@@ -19,7 +19,6 @@ from swxsoc_reach.targets import (
     RESUME_PATTERN,
     WorkflowConfig,
     WorkflowPlan,
-    as_pattern,
     plan_workflow,
 )
 from swxsoc_reach.telemetry.resume import ProcessAction
@@ -123,12 +122,12 @@ def test_config_flags_mirror_the_cli(tmp_path: Path) -> None:
 def test_patterns_give_the_names_paths_gives(tmp_path: Path, day: dt.date, sensor: str) -> None:
     config = make_config(tmp_path, sensor_id=sensor, output_dir="cdf", input_dir="/abs/raw")
     names = {**wildcards(day), "next": f"{day + dt.timedelta(days=1):%Y%m%d}"}
-    assert as_pattern(config.artifact).format(**names) == (
-        f"/abs/raw/{artifact_name(day, sensor, 'csv')}")
-    assert as_pattern(config.cdf).format(**names) == str(day_cdf_path(Path("cdf"), day, sensor))
-    name = day_cdf_path(Path("cdf"), day, sensor).name
-    assert as_pattern(config.receipt).format(**names) == str(upload_receipt_path(Path("uploads"),
-                                                                                  name))
+    artifact = f"/abs/raw/{artifact_name(day, sensor, 'csv')}"
+    cdf_path = str(day_cdf_path(Path("cdf"), day, sensor))
+    receipt = str(upload_receipt_path(Path("uploads"), Path(cdf_path).name))
+    assert config.artifact_pattern.format(**names) == config.artifact(day) == artifact
+    assert config.cdf_pattern.format(**names) == config.cdf(day) == cdf_path
+    assert config.receipt_pattern.format(**names) == config.receipt(day) == receipt
 
 
 # --- the plan ---------------------------------------------------------------------------

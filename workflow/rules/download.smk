@@ -7,7 +7,7 @@ if CONFIG.download:
     rule download_day:
         """One UTC day from UDL -> its Phase 1 artifact; jobs share one UDL rate budget."""
         output:
-            artifact=targets.as_pattern(CONFIG.artifact),
+            artifact=CONFIG.artifact_pattern,
         log:
             "logs/download/{yyyy}{mm}{dd}T000000_{next}T000000.log",
         benchmark:

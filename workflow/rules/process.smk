@@ -6,7 +6,7 @@ rule process_day:
     input:
         artifact=ancient(PLAN.artifact),
     output:
-        cdf=targets.as_pattern(CONFIG.cdf),
+        cdf=CONFIG.cdf_pattern,
     log:
         "logs/process/{yyyy}-{mm}-{dd}.log",
     benchmark:

@@ -5,9 +5,9 @@ if CONFIG.upload_to_s3:
     rule upload_day:
         """One UTC day's CDF -> S3; the receipt (bucket, key) appears only once the object is confirmed."""
         input:
-            cdf=ancient(targets.as_pattern(CONFIG.cdf)),
+            cdf=ancient(CONFIG.cdf_pattern),
         output:
-            receipt=targets.as_pattern(CONFIG.receipt),
+            receipt=CONFIG.receipt_pattern,
         log:
             "logs/upload/{yyyy}-{mm}-{dd}.log",
         benchmark:
