@@ -60,7 +60,7 @@ class StatusPlot:
     days: np.ndarray  # datetime64[D]
     availability_pct: np.ndarray  # NaN where unknown
     seconds: dict[str, np.ndarray]  # stage -> seconds per day (0 where unknown)
-    failed_days: np.ndarray  # datetime64[D]
+    failed_days: np.ndarray  # datetime64[D]: days carrying a failure (DayStatus.failed)
 
 
 def plot_status(report: StatusReport, path: Path) -> StatusPlot:
@@ -87,12 +87,12 @@ def plot_status(report: StatusReport, path: Path) -> StatusPlot:
     for axes in (top, bottom):
         for i, day in enumerate(data.failed_days):
             axes.axvline(day, color="tab:red", alpha=0.35, linewidth=2,
-                         label="FAILED" if i == 0 else None)
+                         label="failed" if i == 0 else None)
         axes.grid(True, alpha=0.3)
         axes.legend(loc="lower left" if axes is top else "upper left", fontsize="small")
     title = f"{report.telemetry_file.name}: {len(report.days)} days"
     if len(data.failed_days):
-        title += f", {len(data.failed_days)} FAILED (red)"
+        title += f", {len(data.failed_days)} with a failure (red)"
     figure.suptitle(title)
     _date_axis(bottom)
     save_png(figure, path)
