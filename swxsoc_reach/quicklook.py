@@ -163,7 +163,10 @@ def _draw_dose_rate(axes: Any, data: DayData) -> dict[str, list[tuple[np.ndarray
     axes.set_xlabel("UTC time")
     axes.grid(True, which="major", alpha=0.3)
     if labelled:
-        axes.legend(loc="upper right", fontsize="small", ncols=min(len(labelled), 6))
+        handles, labels = axes.get_legend_handles_labels()
+        ordered = sorted(zip(labels, handles, strict=True))  # flavors in name order
+        axes.legend([h for _, h in ordered], [lb for lb, _ in ordered], loc="upper right",
+                    fontsize="small", ncols=min(len(labelled), 6))
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
     locator = AutoDateLocator(minticks=4, maxticks=12)

@@ -1,0 +1,188 @@
+"""Quicklook PNGs of real CDFs (made by ``process_file`` from synthetic artifacts): what is
+drawn is what the file holds, the PNG has the expected size, and ``process --quicklook``
+writes one PNG per CDF without ever failing a day over a plot."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+import sys
+from pathlib import Path
+
+import cdflib
+import numpy as np
+import pytest
+
+from swxsoc_reach.cdf import process_file
+from swxsoc_reach.cli import main
+from swxsoc_reach.paths import day_cdf_path
+from swxsoc_reach.quicklook import FIGURE_SIZE_IN, flavor_name, quicklook_path, write_quicklook
+from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
+from swxsoc_reach.telemetry.schema import Status
+from swxsoc_reach.telemetry.store import TelemetryStore
+
+DAY = dt.date(2026, 1, 1)
+FILL = -1e31
+
+
+def make_cdf(directory: Path, sensor_id: str, hours: float, gap_fraction: float = 0.0) -> Path:
+    raw = write_artifact(directory / "raw", DAY, SyntheticOptions(
+        sensor_id=sensor_id, gap_fraction=gap_fraction), hours=hours)
+    (cdf,) = process_file(raw, directory / "cdf", day=DAY, sensor_id=sensor_id)
+    return cdf
+
+
+@pytest.fixture(scope="module")
+def one_sensor_cdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_cdf(tmp_path_factory.mktemp("one"), "REACH-135", hours=2)
+
+
+@pytest.fixture(scope="module")
+def all_sensors_cdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """32 sensors; gaps leave fill in the other sensors' cells."""
+    return make_cdf(tmp_path_factory.mktemp("all"), "ALL", hours=0.25, gap_fraction=0.1)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def read_back(cdf_path: Path) -> dict[str, np.ndarray]:
+    """The file's variables through cdflib alone, fill as NaN."""
+    cdf = cdflib.CDF(str(cdf_path))
+    values = {name: cdf.varget(name) for name in ("Epoch", "dose_rate", "dosimeter_flavors",
+                                                    "lat", "lon")}
+    for name in ("dose_rate", "lat", "lon"):
+        values[name] = np.where(values[name] == FILL, np.nan, values[name])
+    values["times"] = np.asarray(cdflib.cdfepoch.to_datetime(values["Epoch"]))
+    return values
+
+
+def test_quicklook_png_has_the_figure_size(one_sensor_cdf: Path, tmp_path: Path) -> None:
+    drawn = write_quicklook(one_sensor_cdf, tmp_path / "q.png")
+    assert drawn.path == tmp_path / "q.png"
+    assert png_size(drawn.path) == (int(FIGURE_SIZE_IN[0] * 100), int(FIGURE_SIZE_IN[1] * 100))
+
+
+@pytest.mark.parametrize("which", ["one_sensor_cdf", "all_sensors_cdf"])
+def test_quicklook_lines_are_the_dose_rates_of_the_file(which: str, request, tmp_path) -> None:
+    cdf_path = request.getfixturevalue(which)
+    file = read_back(cdf_path)
+    drawn = write_quicklook(cdf_path, tmp_path / "q.png")
+    expected: dict[str, list[np.ndarray]] = {}
+    for s, f in np.ndindex(file["dosimeter_flavors"].shape):
+        expected.setdefault(flavor_name(file["dosimeter_flavors"][s, f]), []).append(
+            file["dose_rate"][:, s, f])
+    assert sorted(drawn.series) == sorted(expected)
+    for name, lines in drawn.series.items():
+        assert len(lines) == len(expected[name])
+        for (times, dose), want in zip(lines, expected[name], strict=True):
+            assert np.array_equal(times, file["times"])
+            assert np.array_equal(dose, want, equal_nan=True)
+
+
+def test_quicklook_fill_values_are_gaps_not_points(all_sensors_cdf: Path, tmp_path) -> None:
+    file = read_back(all_sensors_cdf)
+    fills = int(np.isnan(file["dose_rate"]).sum())
+    assert fills > 0  # the gaps left fill in the file
+    drawn = write_quicklook(all_sensors_cdf, tmp_path / "q.png")
+    gaps = sum(int(np.isnan(dose).sum()) for lines in drawn.series.values() for _, dose in lines)
+    assert gaps == fills
+    assert np.nanmin([np.nanmin(d) for ls in drawn.series.values() for _, d in ls]) > 0
+
+
+def test_quicklook_map_is_every_position_coloured_by_its_highest_dose(all_sensors_cdf: Path,
+                                                                      tmp_path) -> None:
+    file = read_back(all_sensors_cdf)
+    highest = np.fmax.reduce(file["dose_rate"], axis=2)
+    keep = np.isfinite(highest)
+    expected = sorted(zip(file["lon"][keep], file["lat"][keep], highest[keep], strict=True))
+    drawn = write_quicklook(all_sensors_cdf, tmp_path / "q.png")
+    plotted = sorted(zip(drawn.map_lon, drawn.map_lat, drawn.map_dose, strict=True))
+    assert np.allclose(plotted, expected)
+    assert len(plotted) == int(keep.sum()) > 0
+
+
+def test_quicklook_cli_writes_beside_the_cdf_by_default(one_sensor_cdf: Path, capsys) -> None:
+    png = quicklook_path(one_sensor_cdf)
+    png.unlink(missing_ok=True)
+    assert main(["quicklook", str(one_sensor_cdf)]) == 0
+    assert capsys.readouterr().out.strip() == str(png)
+    assert png_size(png) == (1100, 900)
+
+
+def test_quicklook_cli_output_flag_names_the_png(one_sensor_cdf: Path, tmp_path, capsys) -> None:
+    png = tmp_path / "sub" / "day.png"
+    assert main(["quicklook", str(one_sensor_cdf), "-o", str(png)]) == 0
+    assert png.is_file() and capsys.readouterr().out.strip() == str(png)
+
+
+def test_quicklook_cli_output_with_two_cdfs_exits_2(one_sensor_cdf: Path, tmp_path,
+                                                    capsys) -> None:
+    assert main(["quicklook", str(one_sensor_cdf), str(one_sensor_cdf), "-o",
+                 str(tmp_path / "x.png")]) == 2
+    assert "--output names one PNG" in capsys.readouterr().err
+
+
+def test_quicklook_cli_not_a_cdf_exits_1_naming_the_file(tmp_path, capsys) -> None:
+    bogus = tmp_path / "bogus.cdf"
+    bogus.write_text("not a CDF\n")
+    assert main(["quicklook", str(bogus)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"swxsoc_reach: error: {bogus}: not a readable CDF")
+    assert len(err.strip().splitlines()) == 1
+    assert not quicklook_path(bogus).exists()
+
+
+def test_quicklook_cli_missing_file_exits_2(tmp_path, capsys) -> None:
+    assert main(["quicklook", str(tmp_path / "gone.cdf")]) == 2
+    assert f"{tmp_path / 'gone.cdf'}: no such file" in capsys.readouterr().err
+
+
+# --- process --quicklook ----------------------------------------------------------------------
+
+
+def process_args(raw: Path, out: Path, *extra: str) -> list[str]:
+    return ["process", "--start-date", "2026-01-01", "--end-date", "2026-01-02", "--sensor-id",
+            "REACH-135", "--input-dir", str(raw), "--output-dir", str(out), "--quicklook", *extra]
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    for day in (DAY, DAY + dt.timedelta(days=1)):
+        write_artifact(tmp_path / "raw", day, SyntheticOptions(sensor_id="REACH-135"), hours=0.5)
+    return tmp_path / "raw"
+
+
+def test_process_quicklook_writes_a_png_beside_each_cdf(raw: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(process_args(raw, out)) == 0
+    for day in (DAY, DAY + dt.timedelta(days=1)):
+        cdf = day_cdf_path(out, day, "REACH-135")
+        assert png_size(cdf.with_suffix(".png")) == (1100, 900)
+
+
+def test_process_quicklook_failure_only_warns_and_the_day_is_processed(raw: Path, tmp_path,
+                                                                        capsys) -> None:
+    out = tmp_path / "out"
+    blocked = day_cdf_path(out, DAY, "REACH-135").with_suffix(".png")
+    blocked.mkdir(parents=True)  # a directory where the PNG must go: the plot cannot be saved
+    assert main(process_args(raw, out)) == 0
+    states = TelemetryStore(raw / "download_telemetry.csv").state()
+    assert states.get("2026-01-01", "REACH-135", "QUICKLOOK").status is Status.PROCESSED
+    assert day_cdf_path(out, DAY, "REACH-135").is_file()
+    err = capsys.readouterr().err  # the CLI's log handler writes to stderr
+    assert " WARNING 2026-01-01 quicklook: not drawn for reach_135_l1c_prelim_20260101T000000_" \
+        "v1.0.0.cdf: IsADirectoryError: " in err
+    assert day_cdf_path(out, DAY + dt.timedelta(days=1), "REACH-135").with_suffix(".png").is_file()
+
+
+def test_process_quicklook_without_matplotlib_exits_2_before_any_day(raw: Path, tmp_path,
+                                                                      monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # what an install without it gives
+    assert main(process_args(raw, tmp_path / "out")) == 2
+    assert "plots need matplotlib: pip install 'swxsoc_reach[plots]'" in capsys.readouterr().err
+    assert not (raw / "download_telemetry.csv").exists()
