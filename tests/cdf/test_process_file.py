@@ -77,6 +77,31 @@ def test_process_file_drops_and_logs_records_without_any_sensor(
     round_trip(read_cdf(cdf), artifact.records[1:])
 
 
+def reverse_seo_keys(records):
+    return [{**r, "seoList": [dict(reversed(r["seoList"][0].items()))]} for r in records]
+
+
+def add_second_seo_entry(records):
+    other = {"obType": "x", "obValue": 9.0, "obQuality": "99", "obDescription": "OTHER"}
+    return [{**r, "seoList": [*r["seoList"], other]} if k % 3 == 1 else r  # not the first
+            for k, r in enumerate(records)]
+
+
+def vary_quality_width(records):
+    return [{**r, "seoList": [{**r["seoList"][0], "obQuality": str(16 * (k % 2) + k % 3)}]}
+            for k, r in enumerate(records)]
+
+
+@pytest.mark.parametrize("style", ["json", "repr"])
+@pytest.mark.parametrize("edit", [reverse_seo_keys, add_second_seo_entry, vary_quality_width])
+def test_process_file_reads_first_seo_entry_when_cells(style, edit, make_artifact, round_trip,
+                                                      read_cdf, tmp_path) -> None:
+    artifact = make_artifact(SyntheticOptions(nested_style=style, sensor_id="REACH-135"),
+                             minutes=10, edit=edit)
+    (cdf,) = process_file(artifact.path, tmp_path, day=artifact.day)
+    round_trip(read_cdf(cdf), artifact.records)
+
+
 @pytest.mark.parametrize("style", ["json", "repr"])
 def test_process_file_writes_fill_for_null_observation_fields(style, make_artifact, read_cdf,
                                                               to_datetime64, tmp_path) -> None:
