@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from swxsoc_reach.progress import chunk_progress
 from swxsoc_reach.udl.artifact import DaySpool
 from swxsoc_reach.udl.chunks import plan_windows
 from swxsoc_reach.udl.client import UdlClient, UdlQuery
@@ -39,11 +40,13 @@ def download_day(client: UdlClient, day: dt.date, query: UdlQuery, final: Path,
     """
     windows = plan_windows(day, query.sensor_id)
     stop = threading.Event()
-    with DaySpool(final, output_format) as spool:
+    with DaySpool(final, output_format) as spool, chunk_progress(
+            len(windows), f"{day} chunks", lambda: (client.rate.rate, client.throttled)) as chunks:
 
         def fetch(index: int) -> int:
             records = client.fetch_window(windows[index], query, stop)
             spool.write(index, records)
+            chunks.advance(len(records))
             return len(records)
 
         with ThreadPoolExecutor(workers, thread_name_prefix="udl") as pool:
