@@ -253,11 +253,36 @@ def _run_quicklook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("demo", help="the whole chain on local synthetic data, no credentials",
+                            description="Start a local UDL server (and, with the test extra, a "
+                            "local S3 endpoint), then run download, process --quicklook and "
+                            "status on a few synthetic days; print where everything is.")
+    parser.add_argument("--output-dir", type=Path, default=Path("demo-output"), metavar="DIR",
+                        help="where the demo writes raw/, cdf/ and status.png (default "
+                        "demo-output; an earlier demo's files there are replaced)")
+    parser.add_argument("--days", type=_positive_int, default=3, metavar="N",
+                        help="synthetic days of REACH-135 to run (default 3)")
+    _add_logging_flags(parser)
+    parser.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from swxsoc_reach import demo
+
+    flags = ("-q",) if args.quiet else ("-v",) * args.verbose
+    request = demo.DemoRequest(output_dir=args.output_dir, days=args.days, log_flags=flags)
+    echo = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+    print(demo.describe(demo.run_demo(request, echo)))
+    return EXIT_OK
+
+
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_download,
     _add_process,
     _add_status,
     _add_quicklook,
+    _add_demo,
 )
 
 

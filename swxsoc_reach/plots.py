@@ -89,7 +89,7 @@ def plot_status(report: StatusReport, path: Path) -> StatusPlot:
             axes.axvline(day, color="tab:red", alpha=0.35, linewidth=2,
                          label="failed" if i == 0 else None)
         axes.grid(True, alpha=0.3)
-        axes.legend(loc="lower left" if axes is top else "upper left", fontsize="small")
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # off the data
     title = f"{report.telemetry_file.name}: {len(report.days)} days"
     if len(data.failed_days):
         title += f", {len(data.failed_days)} with a failure (red)"
