@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from swxsoc_reach.days import day_window
 from swxsoc_reach.errors import ConfigError, InputDataError
 from swxsoc_reach.mission import ALL_SENSORS, sensors
 from swxsoc_reach.paths import DEFAULT_DATA_VERSION, cdf_name, cdf_relpath
@@ -53,7 +54,7 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     arrays, counts = build_arrays(frame, day=day, sensor_id=sensor)
     del frame  # the parsed records are no longer needed; keep the peak down
     if day is not None:
-        start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        start = day_window(day)[0]
     else:
         start = dt.datetime.fromtimestamp(int(arrays.epoch_ns[0]) // 10**9, dt.UTC)
     name = cdf_name(start, sensor, data_version)

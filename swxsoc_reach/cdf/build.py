@@ -102,6 +102,8 @@ def build_arrays(frame: RecordFrame, *, day: dt.date | None = None,
         return _scatter(ts[known], chosen[known], n_t * n_s).reshape(n_t, n_s)
 
     position = np.stack([per_sensor(frame.sen_pos[:, k]) for k in range(3)], axis=-1)
+    sampled = np.zeros(n_t * n_s, dtype=bool)
+    sampled[ts] = True
     arrays = ProductArrays(
         epoch_ns=epoch_ns,
         sensor_labels=tuple(sensor_axis),
@@ -114,7 +116,7 @@ def build_arrays(frame: RecordFrame, *, day: dt.date | None = None,
         alt=per_sensor(frame.alt),
         position=position,
         descriptor=descriptor,
-        resolution_ns=_cadence(epoch_ns, ~np.isnan(dose).all(axis=2)),
+        resolution_ns=_cadence(epoch_ns, sampled.reshape(n_t, n_s)),
     )
     return arrays, BuildCounts(len(frame), without_sensor, outside_day, duplicates)
 

@@ -40,7 +40,8 @@ def write_cdf(final: Path, variables: Sequence[Variable], global_attrs: Mapping[
 
 
 def _write(path: Path, variables: Sequence[Variable], global_attrs: Mapping[str, str]) -> None:
-    # Uncompressed: gzip would triple the write time of a full day (see benchmarks/).
+    # Uncompressed. Measured on a full all-sensor day: 46.6 MiB written in 0.08 s;
+    # per-variable gzip level 1 gives 22.6 MiB in 1.0 s, level 6 21.3 MiB in 2.2 s.
     cdf = CDF(path, cdf_spec={"Compressed": 0, "Majority": "row_major"})
     try:
         cdf.write_globalattrs({name: {0: value} for name, value in global_attrs.items()})

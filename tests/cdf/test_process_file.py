@@ -346,3 +346,11 @@ def test_process_file_accepts_str_paths(make_artifact, tmp_path) -> None:
     artifact = make_artifact(SyntheticOptions(sensor_id="REACH-135"), minutes=1)
     (cdf,) = process_file(str(artifact.path), str(tmp_path), day=artifact.day)
     assert isinstance(cdf, Path) and cdf.is_file()
+
+
+def test_process_file_rejects_malformed_data_version(make_artifact, tmp_path) -> None:
+    from swxsoc_reach.errors import ConfigError
+
+    artifact = make_artifact(SyntheticOptions(sensor_id="REACH-135"), minutes=1)
+    with pytest.raises(ConfigError, match=r"'1\.0' is not of the form X\.Y\.Z"):
+        process_file(artifact.path, tmp_path, day=artifact.day, data_version="1.0")
