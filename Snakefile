@@ -19,7 +19,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 
 
-workdir: config["data_dir"]
+workdir: CONFIG.data_dir
 
 
 include: "workflow/rules/download.smk"

@@ -84,7 +84,8 @@ class WorkflowConfig:
     def from_config(cls, config: Mapping[str, Any], base: Path) -> WorkflowConfig:
         """Check what the JSON schema cannot: real dates in order, sensor, bucket with upload.
 
-        ``base`` is the directory a relative ``data_dir`` starts from.
+        ``base`` is the directory a relative ``data_dir`` starts from (the workflow's
+        directory: the same in the main process and in every job's).
         """
         for key in ("start_date", "end_date"):
             if config.get(key) is None:

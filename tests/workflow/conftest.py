@@ -78,15 +78,17 @@ class Workflow:
                 for p in sorted(self.data.rglob("*"))
                 if p.is_file() and ".snakemake" not in p.parts}
 
-    def assert_matches_cli(self, cli_out: Path, *, ordered: bool = True) -> None:
-        """The CDFs and telemetry are the ones the bare CLI wrote for the sample range.
+    def assert_same_results(self, other: Path, *, ordered: bool = True) -> None:
+        """The CDFs and telemetry are those of another run of the sample range.
 
-        With ``ordered`` the rows also come in the CLI's order (days in date order).
+        ``other`` holds that run's ``l1c/`` tree and ``download_telemetry.csv`` (the
+        CLI's output dir, or another workflow's data dir). With ``ordered`` the rows
+        also come in the same order (days in date order).
         """
         for day in SAMPLE_DAYS:
-            assert_same_cdf(self.cdf(day), day_cdf_path(cli_out, day, SENSOR))
+            assert_same_cdf(self.cdf(day), day_cdf_path(other, day, SENSOR))
         ours = comparable(self.rows())
-        theirs = comparable(TelemetryStore(cli_out / "download_telemetry.csv").read())
+        theirs = comparable(TelemetryStore(other / "download_telemetry.csv").read())
         assert (ours if ordered else sorted(ours)) == (theirs if ordered else sorted(theirs))
 
 

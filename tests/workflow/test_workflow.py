@@ -30,7 +30,7 @@ def test_workflow_dry_run_lists_day_jobs_and_writes_nothing(workflow) -> None:
 def test_workflow_range_gives_the_cdfs_and_telemetry_of_the_cli(completed_run,
                                                                  cli_reference) -> None:
     """config/range.yaml as committed; --jobs 1 (the default profile) works in date order."""
-    completed_run.assert_matches_cli(cli_reference, ordered=True)
+    completed_run.assert_same_results(cli_reference, ordered=True)
     logs = completed_run.data / "logs" / "process"
     assert sorted(p.name for p in logs.iterdir()) == [f"{d}.log" for d in completed_run.days]
 
@@ -124,7 +124,7 @@ def test_workflow_records_a_day_without_input_and_goes_on(workflow) -> None:
 
 def test_workflow_with_two_jobs_gives_the_result_of_one(workflow, cli_reference) -> None:
     workflow.run("--jobs", "2")
-    workflow.assert_matches_cli(cli_reference, ordered=False)
+    workflow.assert_same_results(cli_reference, ordered=False)
     rows = workflow.rows()
     for day in workflow.days:  # each day's own rows still in lifecycle order
         assert process_rows(rows, day) == [Status.PROCESS_PENDING, Status.PROCESSED]

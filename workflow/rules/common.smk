@@ -13,8 +13,10 @@ from swxsoc_reach import targets
 
 validate(config, "../schemas/config.schema.yaml")
 
-# data_dir is relative to where snakemake started; `workdir:` follows in the Snakefile
-CONFIG = targets.WorkflowConfig.from_config(config, base=Path.cwd())
+# A relative data_dir starts from the Snakefile's directory, not the current one:
+# a SLURM job step starts snakemake again inside the data dir, and the Snakefile's
+# place is what every process agrees on. `workdir:` (Snakefile) takes the result.
+CONFIG = targets.WorkflowConfig.from_config(config, base=Path(workflow.basedir))
 PLAN = targets.plan_workflow(CONFIG)
 # jobs call the package with this interpreter: no activated venv needed
 PYTHON = sys.executable
