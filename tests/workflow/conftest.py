@@ -38,7 +38,7 @@ RUN_TIMEOUT_S = 300
 class Workflow:
     """A copy of the workflow under a tmp dir, and how to run it and read its results."""
 
-    days: ClassVar[tuple[dt.date, ...]] = SAMPLE_DAYS  # config/range.yaml's range
+    days: ClassVar[tuple[dt.date, ...]] = SAMPLE_DAYS  # config/range.yaml's; a test may set others
     root: Path
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
@@ -79,13 +79,13 @@ class Workflow:
                 if p.is_file() and ".snakemake" not in p.parts}
 
     def assert_same_results(self, other: Path, *, ordered: bool = True) -> None:
-        """The CDFs and telemetry are those of another run of the sample range.
+        """The CDFs and telemetry are those of another run of the same days.
 
         ``other`` holds that run's ``l1c/`` tree and ``download_telemetry.csv`` (the
         CLI's output dir, or another workflow's data dir). With ``ordered`` the rows
         also come in the same order (days in date order).
         """
-        for day in SAMPLE_DAYS:
+        for day in self.days:
             assert_same_cdf(self.cdf(day), day_cdf_path(other, day, SENSOR))
         ours = comparable(self.rows())
         theirs = comparable(TelemetryStore(other / "download_telemetry.csv").read())
@@ -96,7 +96,8 @@ def comparable(rows: Iterable[Row]) -> list[tuple[str, ...]]:
     """Rows without what differs between any two runs (ids, times, durations, base dirs)."""
     return [(
         r.chunk_date_utc, r.status.value, r.sensor_id, r.descriptor, r.output_format,
-        Path(r.csv_path).name, cdf_relpath(Path(r.cdf_path).name) if r.cdf_path else "",
+        r.records_downloaded, r.expected_records, r.availability_pct, Path(r.csv_path).name,
+        cdf_relpath(Path(r.cdf_path).name) if r.cdf_path else "",
         r.cdf_size_mb, r.error_type, r.s3_bucket, r.s3_key,
     ) for r in rows]
 

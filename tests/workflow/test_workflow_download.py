@@ -1,0 +1,63 @@
+"""Download mode against the local UDL server: download_day then process_day per day
+give the rows and CDFs of ``download`` then ``process``, and download jobs share one
+UDL rate budget (``udl=1``) however many jobs run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from swxsoc_reach.telemetry.schema import Status
+
+DAYS = (dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3))
+SENSOR = "REACH-135"
+
+
+def test_workflow_downloads_then_processes_like_the_cli(workflow, udl_server,
+                                                         tmp_path: Path) -> None:
+    workflow.env = dict(os.environ)  # the udl_server fixture's BASICAUTH
+    workflow.days = DAYS
+    span = {"start_date": DAYS[0].isoformat(), "end_date": DAYS[-1].isoformat()}
+    workflow.run("--jobs", "2", config={**span, "download": True, "udl_url": udl_server.url,
+                                        "input_dir": "raw"})
+    for day in DAYS:
+        assert [r.status for r in workflow.rows() if r.chunk_date_utc == day.isoformat()] == [
+            Status.DOWNLOAD_PENDING, Status.DOWNLOADED, Status.PROCESS_PENDING,
+            Status.PROCESSED]
+    # one UDL budget: a day's requests never overlap another day's
+    spans: dict[str, list[float]] = {}
+    for entry in udl_server.stats()["log"]:
+        day = re.search(r"\d{4}-\d{2}-\d{2}", entry.get("obTime", "")).group(0)
+        spans.setdefault(day, []).append(entry["t"])
+    windows = sorted((min(t), max(t)) for t in spans.values())
+    assert len(windows) == len(DAYS)
+    assert all(earlier[1] < later[0] for earlier, later in itertools.pairwise(windows))
+
+    cli = tmp_path / "cli"  # the CLI: download, then process, one telemetry file
+    common = ["--start-date", span["start_date"], "--end-date", span["end_date"],
+              "--sensor-id", SENSOR]
+    for command in (["download", "--output-dir", str(cli), "--udl-url", udl_server.url],
+                    ["process", "--input-dir", str(cli), "--output-dir", str(cli)]):
+        subprocess.run([sys.executable, "-m", "swxsoc_reach", *command, *common], check=True,
+                       capture_output=True, timeout=300)
+    workflow.assert_same_results(cli, ordered=False)
+
+
+def test_workflow_records_a_day_udl_has_no_data_for(workflow, udl_server) -> None:
+    """Its download_day job fails (no artifact to hand on); the rerun records no input."""
+    workflow.env = dict(os.environ)
+    empty = DAYS[1]
+    udl_server.configure(empty_days=frozenset({empty}))
+    config = {"start_date": DAYS[0].isoformat(), "end_date": DAYS[-1].isoformat(),
+              "download": True, "udl_url": udl_server.url, "input_dir": "raw"}
+    first = workflow.run(config=config, expect=1)
+    assert "download_day" in first.stderr
+    workflow.run(config=config)
+    day = [r.status for r in workflow.rows() if r.chunk_date_utc == empty.isoformat()]
+    assert day == [Status.DOWNLOAD_PENDING, Status.SKIPPED_NO_DATA, Status.SKIPPED_NO_INPUT]
+    assert all(workflow.cdf(d).is_file() for d in DAYS if d != empty)
