@@ -79,6 +79,7 @@ class WorkflowConfig:
     upload_to_s3: bool = False
     s3_bucket: str | None = None
     aws_region: str | None = None
+    quicklook: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], base: Path) -> WorkflowConfig:
@@ -127,6 +128,7 @@ class WorkflowConfig:
             upload_to_s3=upload,
             s3_bucket=config.get("s3_bucket") or None,
             aws_region=config.get("aws_region") or None,
+            quicklook=bool(config.get("quicklook")),
         )
 
     # Each rule's output pattern is a real path of one day from ``paths`` with that
@@ -181,7 +183,8 @@ class WorkflowConfig:
     def process_flags(self, *, upload: bool) -> str:
         """The ``process`` flags every day shares; with ``upload`` the S3 ones and receipts."""
         s3 = ["--upload-to-s3", "--s3-bucket", str(self.s3_bucket), "--receipt-dir", RECEIPT_DIR]
-        return shlex.join(self._shared_flags() + (s3 if upload else []))
+        quicklook = ["--quicklook"] if self.quicklook else []
+        return shlex.join(self._shared_flags() + quicklook + (s3 if upload else []))
 
     def _shared_flags(self) -> list[str]:
         sel = self.selection

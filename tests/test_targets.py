@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {  # what the schema fills in
     "data_dir": ".", "input_dir": "raw", "output_dir": ".", "telemetry_file": None,
     "sensor_id": "ALL", "descriptor": "QUICKLOOK", "output_format": "csv",
     "retry_failed": False, "limit_days": None, "download": False, "udl_url": None,
-    "upload_to_s3": False, "s3_bucket": None, "aws_region": None,
+    "upload_to_s3": False, "s3_bucket": None, "aws_region": None, "quicklook": False,
 }
 
 
@@ -104,10 +104,11 @@ def test_config_rejects_what_the_schema_cannot(tmp_path: Path, changes: dict[str
 
 def test_config_flags_mirror_the_cli(tmp_path: Path) -> None:
     config = make_config(tmp_path, retry_failed=True, upload_to_s3=True, s3_bucket="b-1",
-                         aws_region="us-west-2", telemetry_file="my telemetry.csv")
+                         aws_region="us-west-2", telemetry_file="my telemetry.csv",
+                         quicklook=True)
     assert config.process_flags(upload=False) == (
         "--telemetry-file 'my telemetry.csv' --sensor-id REACH-135 --descriptor QUICKLOOK "
-        "--output-format csv --retry-failed --aws-region us-west-2")
+        "--output-format csv --retry-failed --aws-region us-west-2 --quicklook")
     assert config.process_flags(upload=True).endswith(
         "--upload-to-s3 --s3-bucket b-1 --receipt-dir uploads")
     download = make_config(tmp_path, download=True, udl_url="http://127.0.0.1:8080")

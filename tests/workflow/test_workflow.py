@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from swxsoc_reach.quicklook import quicklook_path
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 
@@ -137,3 +138,9 @@ def test_workflow_days_run_in_date_order_even_when_planned_out_of_order(done_wor
     done_workflow.run()
     order = [r.chunk_date_utc for r in done_workflow.rows()[6:] if r.status is Status.PROCESSED]
     assert order == [d.isoformat() for d in done_workflow.days]
+
+
+def test_workflow_quicklook_draws_a_png_beside_each_cdf(workflow) -> None:
+    workflow.run(config={"quicklook": True})
+    for day in workflow.days:
+        assert quicklook_path(workflow.cdf(day)).read_bytes().startswith(b"\x89PNG")
