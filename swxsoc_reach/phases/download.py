@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
 from swxsoc_reach.udl.client import UdlClient, UdlQuery, resolve_base_url
 from swxsoc_reach.udl.credentials import Credential, resolve_credential
-from swxsoc_reach.udl.day import download_day
+from swxsoc_reach.udl.day import download_day, open_decoders
 from swxsoc_reach.udl.ratelimit import RateSettings
 
 logger = logging.getLogger(__name__)
@@ -95,10 +96,15 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
                 raise ValueError("a download needs a credential")
             request.output_dir.mkdir(parents=True, exist_ok=True)
             client = stack.enter_context(UdlClient(request.udl_url, credential, request.rate))
+        decoders = None
+        if any(day_plan.is_work for day_plan in plans) and not sel.dry_run:
+            decoders = open_decoders(request.rate.max_concurrent_requests)
+            if decoders is not None:
+                stack.enter_context(decoders)
 
         def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
             assert client is not None  # the loop calls work only outside a dry run
-            return _work_day(request, client, day_plan, recorder)
+            return _work_day(request, client, decoders, day_plan, recorder)
 
         return run_day_loop("download", sel, plans, work,
                             lambda day_plan: {"expected_records": expected})
@@ -118,15 +124,15 @@ def _artifact_exists(request: DownloadRequest, day: dt.date,
     return any(path.suffix == suffix and path.is_file() for path in places)
 
 
-def _work_day(request: DownloadRequest, client: UdlClient, day_plan: DayPlan,
-              recorder: DayRecorder) -> Status:
+def _work_day(request: DownloadRequest, client: UdlClient, decoders: Executor | None,
+              day_plan: DayPlan, recorder: DayRecorder) -> Status:
     sel = request.selection
     day = day_plan.day
     recorder.begin(Status.DOWNLOAD_PENDING)
     began = time.perf_counter()
     result = download_day(client, day, UdlQuery(sel.sensor_id, sel.descriptor),
                           _artifact_path(request, day), sel.output_format,
-                          request.rate.max_concurrent_requests)
+                          request.rate.max_concurrent_requests, decoders)
     seconds = time.perf_counter() - began
     timing = {"download_seconds": f"{seconds:.3f}"}
     if result.path is None:

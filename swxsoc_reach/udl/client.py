@@ -4,12 +4,11 @@ retries that feed the adaptive rate, and windows fetched completely.
 udl.md "The query" and historical-download.md "Adaptive rate control": a 429
 (honouring ``Retry-After``), a 5xx, a dropped connection or a cut-short body is
 retried up to ``max_retries`` times with exponential back-off and jitter, each
-one slowing the rate; any other 4xx, or a complete answer that is not JSON
-records, fails at once with the server's message. The server's cap on records
-per answer is not published, so a page that may have been cut is always
-followed by the next one (``firstResult``) until an answer proves the window
-complete; records from another window are dropped and duplicates across pages
-are dropped by ``id``.
+one slowing the rate; any other 4xx fails at once with the server's message.
+The server's cap on records per answer is not published, so a page that may
+have been cut is always followed by the next one (``firstResult``) until an
+answer proves the window complete. What a page holds is decided by the caller's
+``PageTaker`` (``pages.process_page``: cut to the window, repeats dropped by id).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import urllib3
@@ -33,6 +32,7 @@ from swxsoc_reach.errors import ConfigError, UdlError
 from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.credentials import Credential
+from swxsoc_reach.udl.pages import PageOutcome
 from swxsoc_reach.udl.ratelimit import AimdRateLimiter, RateSettings
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,14 @@ ENV_BASE_URL = "UDL_BASE_URL"
 API_PATH = "/udl/spaceenvobservation"
 PAGE_SIZE = 10_000  # maxResults asked for; the server may cap answers lower
 _READ_BLOCK = 1 << 20
+
+
+class PageTaker(Protocol):
+    """What ``fetch_window`` hands each answer to (``DaySpool.add_page`` fits)."""
+
+    def __call__(self, body: bytes, page: int, seen: frozenset[Any],
+                 ids_from: int) -> PageOutcome:
+        """Keep the window's records of one answer; report its size and the kept ids."""
 
 
 class DownloadStopped(UdlError):
@@ -108,28 +116,28 @@ def resolve_base_url(flag: str | None, environ: Mapping[str, str] | None = None)
 class _PageCap:
     """What is known of the server's unpublished cap on records per answer.
 
-    A page may have been cut when it is as long as the cap proven so far, or,
-    before any cap is proven, longer than every page proven complete. Learning
+    An answer may have been cut when it is as long as the cap proven so far or,
+    before any cap is proven, longer than every answer proven complete. Learning
     both makes a steady run ask one extra page only while sizes still grow.
     """
 
     def __init__(self, requested: int) -> None:
         self._requested = requested
         self._lock = threading.Lock()
-        self.cap: int | None = None
+        self._cap: int | None = None
         self._complete = 0
 
-    def may_be_cut(self, size: int) -> bool:
-        if size == 0:
-            return False
-        if size >= self._requested:
-            return True
-        return size >= self.cap if self.cap is not None else size > self._complete
+    def threshold(self) -> int:
+        """The smallest answer that may have been cut."""
+        with self._lock:
+            bound = self._cap if self._cap is not None else self._complete + 1
+            return max(1, min(self._requested, bound))
 
     def learn(self, size: int, more_followed: bool) -> None:
+        """Record what the page after an answer of ``size`` records showed."""
         with self._lock:
             if more_followed:
-                self.cap = size if self.cap is None else min(self.cap, size)
+                self._cap = size if self._cap is None else min(self._cap, size)
             else:
                 self._complete = max(self._complete, size)
 
@@ -168,37 +176,35 @@ class UdlClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch_window(self, window: Window, query: UdlQuery,
-                     stop: threading.Event | None = None) -> list[dict[str, Any]]:
-        """Every record of ``[window.start, window.end)``, in time order, each once.
+    def fetch_window(self, window: Window, query: UdlQuery, take: PageTaker,
+                     stop: threading.Event | None = None) -> int:
+        """Hand every answer page of ``window`` to ``take``; return the records it kept.
 
-        Pages through the answer while a page may have been cut by the server's
-        cap. Raises ``UdlError`` (``DownloadStopped`` once ``stop`` is set).
+        Pages on (``firstResult``) while an answer may have been cut by the
+        server's cap, passing ``take`` the ids earlier pages gave. Raises
+        ``UdlError`` (``DownloadStopped`` once ``stop`` is set).
         """
         stop = stop or threading.Event()
-        kept: list[dict[str, Any]] = []
-        seen: set[Any] | None = None  # ids, once a second page is needed
-        offset = previous_size = 0
+        seen: frozenset[Any] = frozenset()
+        kept = offset = previous = page = 0
         while True:
-            page = self._get(query.params(window, offset, self._page_size), window.label, stop)
-            if offset:
-                self._cap.learn(previous_size, more_followed=bool(page))
-            records = window.cut(page)
-            if seen is not None:
-                records = [r for r in records if r.get("id") is None or r["id"] not in seen]
-            kept.extend(records)
-            if not self._cap.may_be_cut(len(page)):
+            threshold = self._cap.threshold()
+            body = self._get(query.params(window, offset, self._page_size), window.label, stop)
+            outcome = take(body, page, seen, threshold)
+            if page:
+                self._cap.learn(previous, more_followed=outcome.answered > 0)
+            kept += outcome.kept
+            if outcome.answered < threshold:
                 return kept
-            if seen is None:
-                seen = set()
-            seen.update(r["id"] for r in records if r.get("id") is not None)
-            logger.debug("chunk %s: page of %d records at offset %d may be cut; asking for more",
-                         window.label, len(page), offset)
-            previous_size = len(page)
-            offset += len(page)
+            seen |= outcome.ids or frozenset()
+            logger.debug("chunk %s: answer of %d records at offset %d may be cut; asking for "
+                         "more", window.label, outcome.answered, offset)
+            previous = outcome.answered
+            offset += outcome.answered
+            page += 1
 
-    def _get(self, params: dict[str, str], label: str, stop: threading.Event) -> list[Any]:
-        """One page, retried on 429, 5xx and connection trouble; raises ``UdlError``."""
+    def _get(self, params: dict[str, str], label: str, stop: threading.Event) -> bytes:
+        """One answer's body, retried on 429, 5xx and connection trouble; ``UdlError``."""
         policy = self._policy
         for retry in range(policy.max_retries + 1):
             if not self.rate.acquire(stop):
@@ -211,11 +217,10 @@ class UdlClient:
                 problem = f"connection error ({type(exc).__name__})"
             else:
                 if status == 200:
-                    records = _decode(body, label)
                     rate = self.rate.record_success()
                     if rate is not None:
                         logger.debug("chunk %s: HTTP 200; rate up to %.2f req/s", label, rate)
-                    return records
+                    return body
                 if status != 429 and status < 500:
                     raise UdlError(f"UDL answered HTTP {status} for chunk {label}: "
                                    f"{_message(body)}")
@@ -260,23 +265,6 @@ class UdlClient:
             if not complete:
                 response.close()  # the connection is in an unknown state: never reuse it
             response.release_conn()
-
-
-def _decode(body: bytes, label: str) -> list[Any]:
-    """A 200 answer's records: a JSON array, one object, or nothing."""
-    if not body.strip():
-        return []
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise UdlError(f"UDL answer for chunk {label} is not JSON ({exc}); "
-                       f"it starts {body[:40]!r}") from None
-    if isinstance(data, dict):
-        return [data]
-    if isinstance(data, list):
-        return data
-    raise UdlError(f"UDL answer for chunk {label} is a JSON {type(data).__name__}, "
-                   "not a list of records")
 
 
 def _message(body: bytes) -> str:

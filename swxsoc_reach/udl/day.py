@@ -1,26 +1,58 @@
 """One UTC day from UDL into one artifact: windows fetched concurrently, spooled, merged.
 
 historical-download.md "Chunking and the artifact": the day's windows are
-fetched by ``max_concurrent_requests`` workers under the client's shared rate;
-the first window that fails stops the others and fails the day, leaving no
-artifact under its final name.
+fetched by ``max_concurrent_requests`` threads under the client's shared rate,
+each answer decoded and spooled as it arrives (in worker processes when given:
+parsing is the day's main cost); the first window that fails stops the others
+and fails the day, leaving no artifact under its final name.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
+import os
 import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_EXCEPTION,
+    Executor,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from swxsoc_reach.progress import chunk_progress
 from swxsoc_reach.udl.artifact import DaySpool
 from swxsoc_reach.udl.chunks import plan_windows
 from swxsoc_reach.udl.client import UdlClient, UdlQuery
+from swxsoc_reach.udl.pages import PageOutcome
 
 logger = logging.getLogger(__name__)
+
+
+def open_decoders(concurrent_requests: int) -> Executor | None:
+    """Worker processes to decode answer pages: one per core, at most one per request
+    in flight; None on a single core, where the fetching threads decode."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    processes = min(concurrent_requests, cores or 1)
+    if processes < 2:
+        return None
+    # forkserver: workers never inherit this process's threads; pages.py loads once
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["swxsoc_reach.udl.pages"])
+    pool = ProcessPoolExecutor(processes, mp_context=context)
+    try:
+        list(pool.map(abs, range(processes)))  # start them now, before the first day
+    except (BrokenProcessPool, OSError, RuntimeError) as exc:
+        pool.shutdown(cancel_futures=True)
+        logger.warning("decoding in threads: worker processes did not start (%s)", exc)
+        return None
+    return pool
 
 
 @dataclass(frozen=True)
@@ -33,21 +65,29 @@ class DayDownload:
 
 
 def download_day(client: UdlClient, day: dt.date, query: UdlQuery, final: Path,
-                 output_format: str, workers: int) -> DayDownload:
+                 output_format: str, workers: int,
+                 decoders: Executor | None = None) -> DayDownload:
     """Fetch every window of ``day`` and write the artifact ``final`` (none if no record).
 
+    ``workers`` windows are fetched at once; their pages are decoded by
+    ``decoders`` (worker processes) or, without, by the fetching threads.
     Raises the first window's ``UdlError`` (or any other error) after stopping the rest.
     """
     windows = plan_windows(day, query.sensor_id)
     stop = threading.Event()
-    with DaySpool(final, output_format) as spool, chunk_progress(
+    with DaySpool(final, output_format, decoders) as spool, chunk_progress(
             len(windows), f"{day} chunks", lambda: (client.rate.rate, client.throttled)) as chunks:
 
         def fetch(index: int) -> int:
-            records = client.fetch_window(windows[index], query, stop)
-            spool.write(index, records)
-            chunks.advance(len(records))
-            return len(records)
+            window = windows[index]
+
+            def take(body: bytes, page: int, seen: frozenset[Any],
+                     ids_from: int) -> PageOutcome:
+                return spool.add_page(body, window, index, page, seen, ids_from)
+
+            kept = client.fetch_window(window, query, take, stop)
+            chunks.advance(kept)
+            return kept
 
         with ThreadPoolExecutor(workers, thread_name_prefix="udl") as pool:
             futures = [pool.submit(fetch, index) for index in range(len(windows))]

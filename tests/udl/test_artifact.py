@@ -1,21 +1,23 @@
-"""The day's artifact from spooled windows (historical-download.md "Chunking and the
+"""The day's artifact from spooled answer pages (historical-download.md "Chunking and the
 artifact"): time order whatever the arrival order, one CSV header covering every key,
-nested values as JSON text, any string value surviving, nothing under the final name
-before the artifact is complete."""
+nested values as JSON text, any string value surviving, the same bytes whether pages are
+decoded in worker processes or not, nothing under the final name before it is complete."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import json
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from swxsoc_reach.synthetic import SyntheticOptions, iter_records
-from swxsoc_reach.udl.artifact import CsvColumns, DaySpool, _encode_fast, encode_csv
+from swxsoc_reach.udl.artifact import DaySpool
+from swxsoc_reach.udl.chunks import Window
+from swxsoc_reach.udl.day import open_decoders
 
 TRICKY = [
     'say "hi"', "comma, inside", "line\nbreak", "back\\slash", 'end\\"', "tab\there",
@@ -55,12 +57,16 @@ def assert_same(row: dict[str, str], record: dict[str, Any]) -> None:
             assert cell == expected_cell(value), key
 
 
+DAY_WINDOW = Window(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+
+
 def spool_day(tmp_path: Path, windows: list[list[dict[str, Any]]], fmt: str,
-              order: list[int] | None = None) -> Path:
+              order: list[int] | None = None, decoders: Executor | None = None) -> Path:
+    """Each list of records is one window's answer, added in ``order``."""
     final = tmp_path / f"day.{fmt}"
-    with DaySpool(final, fmt) as spool:
+    with DaySpool(final, fmt, decoders) as spool:
         for index in order or range(len(windows)):
-            spool.write(index, windows[index])
+            spool.add_page(orjson.dumps(windows[index]), DAY_WINDOW, index, 0)
         spool.merge()
     return final
 
@@ -74,13 +80,19 @@ def test_csv_artifact_keeps_any_string_value(tmp_path, value) -> None:
         assert_same(row, record)
 
 
-def test_csv_artifact_header_covers_every_key_and_rows_do_not_shift(tmp_path) -> None:
+def shifting_windows() -> list[list[dict[str, Any]]]:
     first = records_with(["a", "b"])
-    second = [{**r, "extra": [1, {"k": "v"}], "late": "x"} for r in records_with(["c"])]
+    second = [{**r, "extra": [1, {"k": "v"}], "late": "x", "id": "c"}
+              for r in records_with(["c"])]
     del second[0]["satNo"]
     third = [{"obTime": "2026-01-01T00:10:00.000Z", "id": "last", "text": "d", "extra": None}]
-    windows = [first, second, third]
-    path = spool_day(tmp_path, windows, "csv", order=[2, 0, 1])  # arrival order differs
+    return [first, second, third]
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2], [2, 0, 1], [1, 2, 0]])
+def test_csv_artifact_header_covers_every_key_and_rows_do_not_shift(tmp_path, order) -> None:
+    windows = shifting_windows()
+    path = spool_day(tmp_path, windows, "csv", order=order)  # arrival order differs
     header = path.read_text().splitlines()[0].split(",")
     assert set(header) == {key for w in windows for r in w for key in r}
     assert len(header) == len(set(header))
@@ -100,15 +112,14 @@ def test_csv_artifact_of_a_container_in_a_plain_column_is_json_text(tmp_path) ->
     assert json.loads(rows[1]["text"]) == {"nested": ["x", "y"]}
 
 
-def test_csv_encoding_of_udl_records_takes_the_fast_path() -> None:
-    records = list(iter_records(dt.date(2026, 1, 1), SyntheticOptions(sensor_id="REACH-135"),
-                                start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-                                end=dt.datetime(2026, 1, 1, 0, 1, tzinfo=dt.UTC)))
-    columns = CsvColumns()
-    width, text = encode_csv(records, columns)
-    assert width == len(records[0])
-    assert _encode_fast(records, columns.names, columns.nested) == text
-    assert columns.nested == {"seoList", "senPos"}
+def test_day_spool_in_worker_processes_writes_the_same_bytes(tmp_path) -> None:
+    windows = [*shifting_windows(), records_with(TRICKY)]
+    decoders = open_decoders(2)
+    assert decoders is not None
+    with decoders:
+        pooled = spool_day(tmp_path / "pooled", windows, "csv", decoders=decoders)
+    alone = spool_day(tmp_path / "alone", windows, "csv")
+    assert pooled.read_bytes() == alone.read_bytes()
 
 
 def test_json_artifact_is_one_array_in_window_order(tmp_path) -> None:
@@ -119,7 +130,7 @@ def test_json_artifact_is_one_array_in_window_order(tmp_path) -> None:
 
 def test_day_spool_leaves_no_file_but_the_artifact(tmp_path) -> None:
     stale = tmp_path / ".day.csv.spool-killed"
-    stale.mkdir()
+    stale.mkdir(parents=True)
     (stale / "000001").write_bytes(b"left by a killed run")
     spool_day(tmp_path, [records_with(["a"])], "csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["day.csv"]
@@ -128,6 +139,6 @@ def test_day_spool_leaves_no_file_but_the_artifact(tmp_path) -> None:
 def test_day_spool_failure_leaves_nothing_under_the_final_name(tmp_path) -> None:
     final = tmp_path / "day.csv"
     with pytest.raises(RuntimeError), DaySpool(final, "csv") as spool:
-        spool.write(0, records_with(["a"]))
+        spool.add_page(orjson.dumps(records_with(["a"])), DAY_WINDOW, 0, 0)
         raise RuntimeError("a window failed")
     assert list(tmp_path.iterdir()) == []

@@ -4,18 +4,23 @@ page shifts and faults; retries are bounded and logged; other 4xx fail at once."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import orjson
 import pytest
 
 from swxsoc_reach.errors import ConfigError, UdlError
 from swxsoc_reach.synthetic import SyntheticOptions, iter_records
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL
+from swxsoc_reach.udl.artifact import DaySpool
 from swxsoc_reach.udl.chunks import plan_windows
 from swxsoc_reach.udl.client import RetryPolicy, UdlClient, UdlQuery, resolve_base_url
 from swxsoc_reach.udl.credentials import Credential
+from swxsoc_reach.udl.day import download_day
+from swxsoc_reach.udl.pages import PageOutcome
 from swxsoc_reach.udl.ratelimit import RateSettings
 
 DAY = dt.date(2026, 1, 1)
@@ -25,8 +30,8 @@ QUICK_RETRY = RetryPolicy(backoff_base_s=0.02, backoff_cap_s=0.1)
 
 
 def client_for(server, rate: RateSettings = FAST, policy: RetryPolicy = QUICK_RETRY,
-               **kwargs) -> UdlClient:
-    return UdlClient(server.url, Credential(TEST_CREDENTIAL), rate, policy, **kwargs)
+               credential: str = TEST_CREDENTIAL) -> UdlClient:
+    return UdlClient(server.url, Credential(credential), rate, policy)
 
 
 def window_ids(server, index: int, sensor: str = SENSOR) -> list[str]:
@@ -36,22 +41,37 @@ def window_ids(server, index: int, sensor: str = SENSOR) -> list[str]:
                                           end=window.end - dt.timedelta(microseconds=1))]
 
 
-def fetch(server, index: int = 0, sensor: str = SENSOR, **kwargs) -> list[dict]:
-    with client_for(server, **kwargs) as client:
-        window = plan_windows(DAY, sensor)[index]
-        return client.fetch_window(window, UdlQuery(sensor_id=sensor))
+def fetch(server, tmp_path: Path, index: int = 0, sensor: str = SENSOR,
+          client: UdlClient | None = None, **client_options) -> list[dict]:
+    """The records one window of the day arrives with, through a day spool."""
+    window = plan_windows(DAY, sensor)[index]
+    final = tmp_path / "window.json"
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(client_for(server, **client_options))
+        spool = stack.enter_context(DaySpool(final, "json"))
+        def take(body: bytes, page: int, seen: frozenset, ids_from: int) -> PageOutcome:
+            return spool.add_page(body, window, 0, page, seen, ids_from)
+
+        kept = client.fetch_window(window, UdlQuery(sensor_id=sensor), take)
+        if not kept:
+            return []
+        spool.merge()
+        records = orjson.loads(final.read_bytes())
+    assert len(records) == kept
+    return records
 
 
-def test_client_fetches_a_window_complete_and_half_open(udl_server) -> None:
-    records = fetch(udl_server, index=1)
+def test_client_fetches_a_window_complete_and_half_open(udl_server, tmp_path) -> None:
+    records = fetch(udl_server, tmp_path, index=1)
     assert [r["id"] for r in records] == window_ids(udl_server, 1)
     assert records[0]["obTime"] == "2026-01-01T06:00:00.000Z"
     assert records[-1]["obTime"] == "2026-01-01T11:59:55.000Z"  # 12:00:00 is the next window's
 
 
-def test_client_completes_a_window_larger_than_the_servers_cap(udl_server) -> None:
+def test_client_completes_a_window_larger_than_the_servers_cap(udl_server, tmp_path) -> None:
     udl_server.configure(cap=1000)
-    records = fetch(udl_server)
+    records = fetch(udl_server, tmp_path)
     assert [r["id"] for r in records] == window_ids(udl_server, 0)
     pages = [e for e in udl_server.stats()["log"] if e["status"] == 200]
     # 8,642 records in 00:00..06:00 (both ends): 9 pages; the second page proved the cap
@@ -59,43 +79,43 @@ def test_client_completes_a_window_larger_than_the_servers_cap(udl_server) -> No
     assert len(pages) == 9
 
 
-def test_client_learns_the_cap_and_stops_asking_for_empty_pages(udl_server) -> None:
+def test_client_learns_the_cap_and_stops_asking_for_empty_pages(udl_server, tmp_path) -> None:
     with client_for(udl_server) as client:
-        for window in plan_windows(DAY, SENSOR):
-            client.fetch_window(window, UdlQuery(sensor_id=SENSOR))
-    # the first window proves 8,640 is not a cap; later windows of that size ask once
+        for index in range(4):
+            fetch(udl_server, tmp_path, index, client=client)
+    # the first window proves 8,642 is not a cap; later windows of that size ask once
     assert udl_server.stats()["counters"]["requests"] == 4 + 1
 
 
-def test_client_drops_duplicates_when_pages_shift(udl_server) -> None:
+def test_client_drops_duplicates_when_pages_shift(udl_server, tmp_path) -> None:
     udl_server.configure(cap=1000, page_shift=7)
-    records = fetch(udl_server)
+    records = fetch(udl_server, tmp_path)
     assert [r["id"] for r in records] == window_ids(udl_server, 0)
 
 
-def test_client_keeps_reprocessed_samples_which_have_their_own_ids(udl_server) -> None:
+def test_client_keeps_reprocessed_samples_which_have_their_own_ids(udl_server, tmp_path) -> None:
     udl_server.configure(data=SyntheticOptions(sensor_id=SENSOR, duplicate_fraction=0.1))
-    records = fetch(udl_server)
+    records = fetch(udl_server, tmp_path)
     assert [r["id"] for r in records] == window_ids(udl_server, 0)
     assert len(records) > 8640
 
 
-def test_client_survives_500s_drops_and_cut_bodies(udl_server) -> None:
+def test_client_survives_500s_drops_and_cut_bodies(udl_server, tmp_path) -> None:
     udl_server.configure(cap=500, fault_seed=3, error_rate=0.15, drop_rate=0.15,
                          truncate_rate=0.15)
-    records = fetch(udl_server)
+    records = fetch(udl_server, tmp_path)
     assert [r["id"] for r in records] == window_ids(udl_server, 0)
     counters = udl_server.stats()["counters"]
     assert counters["fault_error"] and counters["fault_drop"] and counters["fault_truncate"]
 
 
-def test_client_honours_retry_after_and_slows_down(udl_server, caplog) -> None:
+def test_client_honours_retry_after_and_slows_down(udl_server, tmp_path, caplog) -> None:
     udl_server.configure(cap=1000, rate_limit=4.0, burst=2.0)
     caplog.set_level(logging.DEBUG, logger="swxsoc_reach.udl.client")
     rate = RateSettings(max_concurrent_requests=2, initial_rate=10.0, min_rate=1.0,
                         max_rate=10.0)
     with client_for(udl_server, rate=rate) as client:
-        records = client.fetch_window(plan_windows(DAY, SENSOR)[0], UdlQuery(sensor_id=SENSOR))
+        records = fetch(udl_server, tmp_path, client=client)
         assert client.throttled == udl_server.stats()["counters"]["status_429"] > 0
     assert [r["id"] for r in records] == window_ids(udl_server, 0)
     log = udl_server.stats()["log"]
@@ -106,48 +126,50 @@ def test_client_honours_retry_after_and_slows_down(udl_server, caplog) -> None:
                for m in retries)
 
 
-def test_client_gives_up_after_five_retries(udl_server) -> None:
+def test_client_gives_up_after_five_retries(udl_server, tmp_path) -> None:
     udl_server.configure(fail_days=((DAY, 502),))
     with pytest.raises(UdlError, match=r"after 5 retries: HTTP 502"):
-        fetch(udl_server)
+        fetch(udl_server, tmp_path)
     assert udl_server.stats()["counters"]["requests"] == 6
 
 
 @pytest.mark.parametrize("status", [400, 403, 404])
-def test_client_fails_at_once_on_other_4xx_with_the_servers_message(udl_server, status) -> None:
+def test_client_fails_at_once_on_other_4xx_with_the_servers_message(udl_server, tmp_path,
+                                                                   status) -> None:
     udl_server.configure(fail_days=((DAY, status),))
     with pytest.raises(UdlError, match=f"HTTP {status}.*failure for 2026-01-01"):
-        fetch(udl_server)
+        fetch(udl_server, tmp_path)
     assert udl_server.stats()["counters"]["requests"] == 1
 
 
-def test_client_fails_at_once_on_wrong_credentials(udl_server) -> None:
-    with UdlClient(udl_server.url, Credential("Basic d3Jvbmc="), FAST) as client, \
-            pytest.raises(UdlError, match=r"HTTP 401 .*Authentication required"):
-        client.fetch_window(plan_windows(DAY, SENSOR)[0], UdlQuery(sensor_id=SENSOR))
+def test_client_fails_at_once_on_wrong_credentials(udl_server, tmp_path) -> None:
+    with pytest.raises(UdlError, match=r"HTTP 401 .*Authentication required"):
+        fetch(udl_server, tmp_path, credential="Basic d3Jvbmc=")
+    assert udl_server.stats()["counters"]["requests"] == 1
 
 
-def test_client_fails_on_an_answer_that_is_not_json(udl_server) -> None:
+def test_client_fails_on_an_answer_that_is_not_json(udl_server, tmp_path) -> None:
     udl_server.configure(garbage_days=frozenset({DAY}))
     with pytest.raises(UdlError, match="not JSON"):
-        fetch(udl_server)
+        fetch(udl_server, tmp_path)
 
 
-def test_client_keeps_to_the_concurrency_limit(udl_server) -> None:
-    udl_server.configure(latency_s=0.05)
+def test_client_keeps_to_the_concurrency_limit(udl_server, tmp_path) -> None:
+    udl_server.configure(latency_s=0.05, cap=1000)
     rate = RateSettings(max_concurrent_requests=2, initial_rate=100.0, max_rate=100.0,
                         min_rate=1.0)
-    with client_for(udl_server, rate=rate) as client, ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda w: client.fetch_window(w, UdlQuery(sensor_id="ALL")),
-                      plan_windows(DAY, "ALL")[:24]))
+    final = tmp_path / "day.csv"
+    with client_for(udl_server, rate=rate) as client:
+        done = download_day(client, DAY, UdlQuery(sensor_id=SENSOR), final, "csv", workers=4)
+    assert done.records == 34_560
     assert udl_server.stats()["counters"]["max_in_flight"] == 2
 
 
-def test_client_bounds_one_answer_in_time(udl_server) -> None:
+def test_client_bounds_one_answer_in_time(udl_server, tmp_path) -> None:
     udl_server.configure(latency_s=1.0)
     policy = RetryPolicy(max_retries=1, backoff_base_s=0.01, read_timeout_s=0.2)
     with pytest.raises(UdlError, match="connection error"):
-        fetch(udl_server, policy=policy)
+        fetch(udl_server, tmp_path, policy=policy)
 
 
 def test_resolve_base_url_prefers_flag_then_environment_then_udl() -> None:
