@@ -14,7 +14,7 @@
 Same-run baselines: ``snakemake --version`` (Snakemake's own start-up) and the
 bare CLI's time per day.
 
-    python benchmarks/plan_range.py [--days 3650] [--small-days 4]
+    python benchmarks/plan_range.py [--days 3650] [--small-days 6]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from swxsoc_reach.telemetry.store import TelemetryStore
 REPO = Path(__file__).resolve().parents[1]
 SENSOR = "REACH-135"
 FIRST = dt.date(2016, 1, 1)
-SMALL_DAY_HOURS = 2.0
+SMALL_DAY_HOURS = 1.0
 
 
 def wall(command: list[str], cwd: Path) -> tuple[float, str]:
@@ -91,7 +91,7 @@ def count_jobs(output: str, rule: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=3650)
-    parser.add_argument("--small-days", type=int, default=4)
+    parser.add_argument("--small-days", type=int, default=6)
     args = parser.parse_args()
     days = [FIRST + dt.timedelta(days=i) for i in range(args.days)]
     with tempfile.TemporaryDirectory() as tmp:
