@@ -138,7 +138,9 @@ class StatusReport:
 def build_report(query: StatusQuery) -> StatusReport:
     """Read the telemetry file once (latest rows only) and build the report."""
     path = Path(query.telemetry_file)
-    if not path.is_file():
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"telemetry file {path} is not a regular file")
+    if not path.exists():
         raise ConfigError(f"telemetry file {path} does not exist (download and process write "
                           "<dir>/download_telemetry.csv; pass --telemetry-file)")
     if query.start and query.end and query.end < query.start:
