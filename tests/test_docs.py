@@ -305,7 +305,6 @@ def check_transcript(session: Session, block: Block) -> None:
                 f"{block.where}: `{command}` did not print\n  {want}\nit printed:\n{output}")
 
 
-@pytest.mark.parametrize("page", [p for p in DOCUMENTS if p.name != "architecture.md"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("page", DOCUMENTS, ids=lambda p: p.name)
 def test_docs_page_commands_run(page: Path, services: dict[str, str], tmp_path: Path) -> None:
     run_page(new_session(tmp_path, services), page)

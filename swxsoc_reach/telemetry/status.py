@@ -22,8 +22,9 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from swxsoc_reach.days import iter_days
 from swxsoc_reach.errors import ConfigError
@@ -45,9 +46,11 @@ class StatusQuery:
     descriptor: str | None = None
 
 
-@dataclass(frozen=True)
-class DayStatus:
-    """One day of one (sensor, descriptor): its latest state and what it produced."""
+class DayStatus(NamedTuple):
+    """One day of one (sensor, descriptor): its latest state and what it produced.
+
+    A NamedTuple, like ``Row``: a report of a long range builds tens of thousands.
+    """
 
     day: dt.date
     sensor_id: str
@@ -277,7 +280,7 @@ CSV_COLUMNS = ("day", "sensor_id", "descriptor", "status", "stage", "records",
 
 
 def _plain(day: DayStatus) -> dict[str, object]:
-    values = asdict(day)
+    values = day._asdict()
     values["day"] = day.day.isoformat()
     return values
 
