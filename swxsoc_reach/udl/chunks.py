@@ -111,10 +111,10 @@ class Window:
         return kept
 
 
-def plan_windows(day: dt.date, sensor_id: str, size: dt.timedelta | None = None) -> list[Window]:
+def plan_windows(day: dt.date, sensor_id: str) -> list[Window]:
     """The day's windows in time order; their union is exactly ``[day, day+1)``."""
     start, end = day_window(day)
-    step = size or (WINDOW_ALL if sensor_id == ALL_SENSORS else WINDOW_SENSOR)
+    step = WINDOW_ALL if sensor_id == ALL_SENSORS else WINDOW_SENSOR
     windows = []
     while start < end:
         windows.append(Window(start, min(start + step, end)))

@@ -146,11 +146,10 @@ class UdlClient:
     """A pooled, rate-controlled session against one UDL base URL (thread-safe)."""
 
     def __init__(self, base_url: str, credential: Credential, rate: RateSettings,
-                 policy: RetryPolicy = RetryPolicy(), page_size: int = PAGE_SIZE) -> None:
+                 policy: RetryPolicy = RetryPolicy()) -> None:
         self.rate = AimdRateLimiter(rate)
         self._policy = policy
-        self._page_size = page_size
-        self._cap = _PageCap(page_size)
+        self._cap = _PageCap(PAGE_SIZE)
         self._slots = threading.BoundedSemaphore(rate.max_concurrent_requests)
         self._path = (urllib3.util.parse_url(base_url).path or "").rstrip("/") + API_PATH
         self._pool = urllib3.connection_from_url(
@@ -163,8 +162,7 @@ class UdlClient:
         self._timeout = urllib3.Timeout(connect=policy.connect_timeout_s,
                                         read=policy.read_timeout_s)
         self._count_lock = threading.Lock()
-        self.requests = 0  # attempts sent, retries included
-        self.throttled = 0  # answers 429
+        self.throttled = 0  # answers 429 (the progress bar shows them)
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -189,7 +187,7 @@ class UdlClient:
         kept = offset = previous = page = 0
         while True:
             threshold = self._cap.threshold()
-            body = self._get(query.params(window, offset, self._page_size), window.label, stop)
+            body = self._get(query.params(window, offset, PAGE_SIZE), window.label, stop)
             outcome = take(body, page, seen, threshold)
             if page:
                 self._cap.learn(previous, more_followed=outcome.answered > 0)
@@ -246,8 +244,6 @@ class UdlClient:
 
     def _send(self, params: dict[str, str]) -> tuple[int, Any, bytes]:
         """One request; the whole body read within ``attempt_timeout_s``."""
-        with self._count_lock:
-            self.requests += 1
         deadline = time.monotonic() + self._policy.attempt_timeout_s
         response = self._pool.request(
             "GET", self._path, fields=params, headers=self._headers, timeout=self._timeout,

@@ -112,7 +112,7 @@ def test_download_provisional_descriptor_is_asked_for(udl_server, tmp_path) -> N
 
 
 def test_download_adapts_to_a_rate_limit_below_its_initial_rate(udl_server, tmp_path) -> None:
-    udl_server.configure(rate_limit=3.0, burst=3.0, cap=3000)
+    udl_server.configure(rate_limit=3.0, burst=1.0, cap=3000)
     assert run(udl_server, tmp_path, rate=("--initial-rate", "5", "--min-rate", "1")) == 0
     assert artifact_ids(artifact(tmp_path, DAYS[0])) == udl_server.day_ids(DAYS[0], SENSOR)
     assert udl_server.stats()["counters"]["status_429"] > 0
