@@ -194,6 +194,9 @@ class UdlClient:
             kept += outcome.kept
             if outcome.answered < threshold:
                 return kept
+            if page and not outcome.kept:  # a full page with nothing new: no progress
+                raise UdlError(f"chunk {window.label}: the page at firstResult={offset} "
+                               "repeats earlier records only; UDL seems to ignore firstResult")
             seen |= outcome.ids or frozenset()
             logger.debug("chunk %s: answer of %d records at offset %d may be cut; asking for "
                          "more", window.label, outcome.answered, offset)

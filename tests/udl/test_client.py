@@ -93,6 +93,13 @@ def test_client_drops_duplicates_when_pages_shift(udl_server, tmp_path) -> None:
     assert [r["id"] for r in records] == window_ids(udl_server, 0)
 
 
+def test_client_stops_when_a_server_ignores_first_result(udl_server, tmp_path) -> None:
+    udl_server.configure(cap=1000, page_shift=10**9)  # every page is the first page
+    with pytest.raises(UdlError, match="ignore firstResult"):
+        fetch(udl_server, tmp_path)
+    assert udl_server.stats()["counters"]["requests"] == 2
+
+
 def test_client_keeps_reprocessed_samples_which_have_their_own_ids(udl_server, tmp_path) -> None:
     udl_server.configure(data=SyntheticOptions(sensor_id=SENSOR, duplicate_fraction=0.1))
     records = fetch(udl_server, tmp_path)
