@@ -13,6 +13,7 @@ troubleshooting.md quote messages that must exist in the code. Relative links re
 
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 import re
@@ -128,6 +129,23 @@ def test_docs_swxsoc_commands_parse(document: Path) -> None:
             arguments = swxsoc_arguments(words)
             if arguments is not None:
                 parser.parse_args(arguments)  # raises ConfigError naming the problem
+
+
+FLAG_PAGES = {"download": "download.md", "process": "process.md", "status": "telemetry.md",
+              "quicklook": "quickstart.md", "demo": "quickstart.md"}
+
+
+@pytest.mark.parametrize("command", sorted(FLAG_PAGES))
+def test_docs_page_names_every_flag_of_its_command(command: str) -> None:
+    """A flag added to the CLI must be documented on the command's page."""
+    parser = build_parser()
+    (subparsers,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    text = (ROOT / "docs" / FLAG_PAGES[command]).read_text()
+    for action in subparsers.choices[command]._actions:
+        if action.option_strings and "-h" not in action.option_strings:
+            assert any(re.search(rf"`{re.escape(o)}\b", text) or re.search(
+                rf"\s{re.escape(o)}[\s=]", text) for o in action.option_strings), (
+                f"docs/{FLAG_PAGES[command]} does not mention {command} {action.option_strings}")
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
