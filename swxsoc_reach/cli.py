@@ -20,6 +20,7 @@ from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
 from swxsoc_reach.phases.dayloop import DaySelection, RunReport
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
+from swxsoc_reach.telemetry.store import TelemetryStore
 
 logger = logging.getLogger("swxsoc_reach")
 
@@ -94,7 +95,8 @@ def _selection(args: argparse.Namespace, default_telemetry_dir: Path) -> DaySele
     return DaySelection(
         start=start,
         end=end,
-        telemetry_file=args.telemetry_file or default_telemetry_dir / TELEMETRY_NAME,
+        telemetry_file=TelemetryStore(
+            args.telemetry_file or default_telemetry_dir / TELEMETRY_NAME).check().path,
         sensor_id=check_sensor_id(args.sensor_id),
         descriptor=args.descriptor,
         output_format=args.output_format,

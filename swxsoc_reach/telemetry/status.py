@@ -141,20 +141,16 @@ class StatusReport:
 def build_report(query: StatusQuery) -> StatusReport:
     """Read the telemetry file once (latest rows only) and build the report."""
     path = Path(query.telemetry_file)
-    if path.exists() and not path.is_file():
-        raise ConfigError(f"telemetry file {path} is not a regular file")
+    store = TelemetryStore(path).check()
     if not path.exists():
         raise ConfigError(f"telemetry file {path} does not exist (download and process write "
                           "<dir>/download_telemetry.csv; pass --telemetry-file)")
     if query.start and query.end and query.end < query.start:
         raise ConfigError(f"end date {query.end} is before start date {query.start}")
-    state = TelemetryStore(path).state()
+    state = store.state()
     keys = [key for key in state.latest if _wanted(key, query)]
-    uploaded = {key for key in keys  # the latest row is past PROCESSED: look further back
-                if state.latest[key].cdf_path and not state.latest[key].process_seconds}
-    earlier = _process_seconds(path, uploaded)
     days = {key: _day_status(key, state.latest[key], state.latest_download.get(key),
-                             earlier.get(key, "")) for key in keys}
+                             state.latest_processed.get(key)) for key in keys}
     for key in _unstarted_keys(query, keys):
         days[key] = _not_started(key)
     return StatusReport(path, tuple(days[key] for key in sorted(days)))
@@ -190,35 +186,6 @@ def _unstarted_keys(query: StatusQuery, keys: list[_Key]) -> Iterator[_Key]:
             yield key
 
 
-def _process_seconds(path: Path, keys: set[_Key]) -> dict[_Key, str]:
-    """``process_seconds`` of the latest PROCESSED row per key in ``keys``.
-
-    An UPLOADED row does not repeat the process time of the PROCESSED row before
-    it, and ``state()`` keeps only the latest rows. Rather than turn the history
-    into rows, this reads only the lines holding the PROCESSED status cell (a
-    status cell is never quoted, so ``,PROCESSED,`` finds them) and three cells of
-    each; lines ``state()`` already warned about are skipped silently.
-    """
-    found: dict[_Key, tuple[str, str]] = {}
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-        header = next(csv.reader([fh.readline()]), [])
-        index = {name: i for i, name in enumerate(header)}
-        names = ("chunk_date_utc", "sensor_id", "descriptor", "status", "started_at_utc",
-                 "process_seconds")
-        if not keys or any(name not in index for name in names):
-            return {}
-        i_day, i_sensor, i_descriptor, i_status, i_started, i_seconds = (
-            index[name] for name in names)
-        width = len(header)
-        for cells in csv.reader(line for line in fh if ",PROCESSED," in line):
-            if len(cells) != width or cells[i_status] != Status.PROCESSED:
-                continue
-            key = (cells[i_day], cells[i_sensor], cells[i_descriptor])
-            if key in keys and cells[i_started] >= found.get(key, ("", ""))[0]:
-                found[key] = (cells[i_started], cells[i_seconds])
-    return {key: seconds for key, (_, seconds) in found.items()}
-
-
 def _int(text: str) -> int | None:
     try:
         return int(text) if text else None
@@ -234,8 +201,11 @@ def _float(text: str) -> float | None:
 
 
 def _day_status(key: _Key, latest: Row, download: Row | None,
-                earlier_process_seconds: str) -> DayStatus:
+                processed: Row | None) -> DayStatus:
     day, sensor, descriptor = key
+    # an upload row does not repeat the process time of the PROCESSED row before it
+    process_seconds = latest.process_seconds or (
+        processed.process_seconds if processed is not None and latest.cdf_path else "")
     counted = download if download is not None and download.status in (
         Status.DOWNLOADED, Status.SKIPPED_NO_DATA) else Row()
     stage = (latest.stage or Stage.DOWNLOAD).value
@@ -254,7 +224,7 @@ def _day_status(key: _Key, latest: Row, download: Row | None,
         expected_records=_int(counted.expected_records),
         availability_pct=_float(counted.availability_pct),
         download_seconds=_float(counted.download_seconds),
-        process_seconds=_float(latest.process_seconds or earlier_process_seconds),
+        process_seconds=_float(process_seconds),
         upload_seconds=_float(latest.upload_seconds),
         cdf_path=latest.cdf_path,
         cdf_exists=bool(latest.cdf_path) and os.path.isfile(latest.cdf_path),  # no Path: 3x cheaper

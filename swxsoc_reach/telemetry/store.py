@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from swxsoc_reach.errors import TelemetryError
+from swxsoc_reach.errors import ConfigError, TelemetryError
 from swxsoc_reach.telemetry.schema import COLUMNS, PENDING_STAGE, STATUS_STAGE, Row, Stage, Status
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,12 @@ class TelemetryStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+
+    def check(self) -> TelemetryStore:
+        """Refuse a path that exists but is not a regular file (a directory, a device)."""
+        if self.path.exists() and not self.path.is_file():
+            raise ConfigError(f"telemetry file {self.path} is not a regular file")
+        return self
 
     def append(self, row: Row) -> None:
         """Append one whole row durably; raise ``TelemetryError`` if it cannot be."""
@@ -193,14 +199,18 @@ def _is_day(text: str) -> bool:
 
 @dataclass
 class TelemetryState:
-    """Per (day, sensor, descriptor): the latest row, and the latest Phase 1 row.
+    """Per (day, sensor, descriptor): the latest row, the latest Phase 1 row, and the
+    latest PROCESSED row.
 
     ``download`` decides from Phase 1 rows only, so a Phase 2 row (a process
     failure, a missing input) never makes it re-download or forget a failure.
+    The PROCESSED row keeps the process time of a day whose latest row is an
+    upload (``status`` reports it without a second pass over the file).
     """
 
     latest: dict[tuple[str, str, str], Row] = field(default_factory=dict)
     latest_download: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    latest_processed: dict[tuple[str, str, str], Row] = field(default_factory=dict)
 
     @classmethod
     def from_records(cls, records: Iterable[_Record]) -> TelemetryState:
@@ -210,21 +220,22 @@ class TelemetryState:
         """
         winners: dict[tuple[str, str, str], _Record] = {}
         download_winners: dict[tuple[str, str, str], _Record] = {}
-        download = Stage.DOWNLOAD
+        processed_winners: dict[tuple[str, str, str], _Record] = {}
+        download, processed = Stage.DOWNLOAD, Status.PROCESSED
         for record in records:
             # ISO 8601 UTC strings of one format sort as times; ">=" lets file order break ties
             key, started = record[0], record[3]
             current = winners.get(key)
             if current is None or started >= current[3]:
                 winners[key] = record
-            if record[2] is download:
-                current = download_winners.get(key)
+            extra = (download_winners if record[2] is download
+                     else processed_winners if record[1] is processed else None)
+            if extra is not None:
+                current = extra.get(key)
                 if current is None or started >= current[3]:
-                    download_winners[key] = record
-        return cls(
-            {key: _to_row(*record) for key, record in winners.items()},
-            {key: _to_row(*record) for key, record in download_winners.items()},
-        )
+                    extra[key] = record
+        return cls(*({key: _to_row(*record) for key, record in found.items()}
+                     for found in (winners, download_winners, processed_winners)))
 
     def get(self, day: str, sensor_id: str, descriptor: str) -> Row | None:
         """The latest row of one day, or None when the day has no row."""

@@ -233,3 +233,13 @@ def test_process_reads_json_artifacts(tmp_path) -> None:
                    output_format="json")
     assert run(raw, out, "--output-format", "json", end=DAYS[0]) == 0
     assert cdf(out, DAYS[0]).is_file()
+
+
+@pytest.mark.parametrize("telemetry", ["dir", "/dev/full"])
+def test_process_refuses_a_telemetry_path_that_is_not_a_file(dirs, tmp_path, capsys,
+                                                            telemetry) -> None:
+    raw, out = dirs
+    path = tmp_path if telemetry == "dir" else Path(telemetry)
+    assert run(raw, out, "--telemetry-file", str(path)) == 2
+    assert f"telemetry file {path} is not a regular file" in capsys.readouterr().err
+    assert not out.exists()

@@ -86,7 +86,7 @@ def test_state_keys_days_by_sensor_and_descriptor(tmp_path: Path) -> None:
     assert state.get("2026-01-01", "ALL", "PROVISIONAL") is None
 
 
-def test_failed_row_inherits_the_stage_it_interrupted(tmp_path: Path) -> None:
+def test_state_tracks_stage_of_failed_rows_and_latest_processed(tmp_path: Path) -> None:
     store = TelemetryStore(tmp_path / "t.csv")
     store.append(_row("2026-01-01", Status.DOWNLOAD_PENDING, "a"))
     store.append(_row("2026-01-01", Status.FAILED, "a"))
@@ -94,9 +94,13 @@ def test_failed_row_inherits_the_stage_it_interrupted(tmp_path: Path) -> None:
     store.append(_row("2026-01-02", Status.PROCESS_PENDING, "b"))
     store.append(_row("2026-01-02", Status.FAILED, "b"))
     rows = store.read()
-    assert [r.stage for r in rows] == [Stage.DOWNLOAD, Stage.DOWNLOAD, Stage.DOWNLOAD,
-                                       Stage.PROCESS, Stage.PROCESS]
+    assert [r.stage for r in rows][:5] == [Stage.DOWNLOAD, Stage.DOWNLOAD, Stage.DOWNLOAD,
+                                           Stage.PROCESS, Stage.PROCESS]
+    store.append(_row("2026-01-02", Status.PROCESSED, "c", process_seconds="1.5"))
+    store.append(_row("2026-01-02", Status.UPLOAD_PENDING, "d"))
     state = store.state()
+    assert state.latest_processed[("2026-01-02", "ALL", "QUICKLOOK")].process_seconds == "1.5"
+    assert ("2026-01-01", "ALL", "QUICKLOOK") not in state.latest_processed
     assert state.get_download("2026-01-01", "ALL", "QUICKLOOK").status is Status.FAILED
     assert state.get_download("2026-01-02", "ALL", "QUICKLOOK").status is Status.DOWNLOADED
     assert state.get("2026-01-02", "ALL", "QUICKLOOK").stage is Stage.PROCESS
