@@ -30,7 +30,7 @@ from swxsoc_reach.progress import chunk_progress
 from swxsoc_reach.udl.artifact import DaySpool
 from swxsoc_reach.udl.chunks import plan_windows
 from swxsoc_reach.udl.client import UdlClient, UdlQuery
-from swxsoc_reach.udl.pages import PageOutcome
+from swxsoc_reach.udl.pages import PageOutcome, watch_parent
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +42,9 @@ def open_decoders(concurrent_requests: int) -> Executor | None:
     processes = min(concurrent_requests, cores or 1)
     if processes < 2:
         return None
-    # forkserver: workers never inherit this process's threads; pages.py loads once
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["swxsoc_reach.udl.pages"])
-    pool = ProcessPoolExecutor(processes, mp_context=context)
+    # spawn: workers never inherit this process's threads, and are its own children
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=watch_parent, initargs=(os.getpid(),))
     try:
         list(pool.map(abs, range(processes)))  # start them now, before the first day
     except (BrokenProcessPool, OSError, RuntimeError) as exc:

@@ -13,6 +13,9 @@ Python per record: a second core halves the day) as in the calling thread.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,3 +87,18 @@ def process_page(body: bytes, job: PageJob) -> PageOutcome:
         data, names, nested = orjson.dumps(kept)[1:-1], (), frozenset()
     job.path.write_bytes(data)
     return PageOutcome(len(answer), len(kept), ids, names, nested)
+
+
+def watch_parent(parent_pid: int) -> None:
+    """Worker-process initializer: end the worker once its parent is gone.
+
+    A pool worker waits for work on a pipe it also holds the writing end of, so
+    it would outlive a parent killed with ``kill -9``; this thread notices.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()

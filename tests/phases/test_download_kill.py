@@ -1,6 +1,7 @@
 """``kill -9`` of a running ``download`` (a real process) mid-day, then a rerun of the same
-command: every day ends complete, each record once, no half file under a final name and
-no temporary file left behind (historical-download.md "Operator runbook")."""
+command: every day ends complete, each record once, no half file under a final name, no
+temporary file and no worker process left behind (historical-download.md "Operator
+runbook")."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from swxsoc_reach.paths import artifact_name
@@ -76,8 +78,12 @@ def test_download_kill9_mid_day_then_rerun_completes_every_day(slow_udl_server, 
     wait_for(lambda: pending_days(telemetry) >= kill_in_day)
     started = requests(slow_udl_server)
     wait_for(lambda: requests(slow_udl_server) >= started + 3)
+    helpers = psutil.Process(child.pid).children(recursive=True)  # page decoders
+    assert helpers
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
+    _, alive = psutil.wait_procs(helpers, timeout=15)
+    assert not alive, "worker processes outlived the killed download"
     state = TelemetryStore(telemetry).state()
     killed = DAYS[kill_in_day - 1]
     assert state.get(killed.isoformat(), SENSOR, "QUICKLOOK").status is Status.DOWNLOAD_PENDING
