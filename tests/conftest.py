@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
-from swxsoc_reach.synthetic import SyntheticOptions
+from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
 from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer, running_moto_server
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
+
+# --- Phase 1 artifacts: short synthetic days --------------------------------------------
+
+InputDirs = Callable[..., tuple[Path, Path]]
+
+
+@pytest.fixture
+def input_dirs(tmp_path: Path) -> InputDirs:
+    """Factory: write short days of one sensor as Phase 1 artifacts; return (raw, out) dirs.
+
+    Half an hour of REACH-135 per day: the shape of a day at a tiny fraction of its cost.
+    """
+
+    def make(days: Sequence[dt.date], sensor_id: str = "REACH-135",
+             hours: float = 0.5) -> tuple[Path, Path]:
+        raw, out = tmp_path / "raw", tmp_path / "cdf"
+        for day in days:
+            write_artifact(raw, day, SyntheticOptions(sensor_id=sensor_id), hours=hours)
+        return raw, out
+
+    return make
+
 
 # --- AWS: one moto server process per test session (S3, Secrets Manager, ...) -------------
 

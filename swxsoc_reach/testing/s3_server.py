@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from swxsoc_reach.testing.processes import stop_process
+
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 # Dummy values: moto accepts any; tests grep logs and telemetry for them.
@@ -87,13 +89,7 @@ class MotoServer:
 
     def stop(self) -> None:
         """Terminate the server and wait for it (killed if it does not go in 10 s)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def free_port(host: str = HOST) -> int:

@@ -39,6 +39,7 @@ import orjson
 
 from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.synthetic import SyntheticOptions
+from swxsoc_reach.testing.processes import stop_process
 from swxsoc_reach.testing.udl_data import BadQueryError, DayStore, page, parse_query
 
 HOST = "127.0.0.1"
@@ -372,13 +373,7 @@ class UdlServerProcess:
 
     def stop(self) -> None:
         """Terminate the server and wait for it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         if self.process.stdout and not self._closed:
             self.process.stdout.close()
             self._closed.append(True)

@@ -19,12 +19,9 @@ DAYS = [dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3)]
 
 
 @pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path]:
+def dirs(input_dirs) -> tuple[Path, Path]:
     """An input dir holding three short days, and an empty output dir."""
-    raw, out = tmp_path / "raw", tmp_path / "cdf"
-    for day in DAYS:
-        write_artifact(raw, day, SyntheticOptions(sensor_id=SENSOR), hours=0.5)
-    return raw, out
+    return input_dirs(DAYS, SENSOR)
 
 
 def run(raw: Path, out: Path, *extra: str, start: dt.date = DAYS[0],

@@ -21,7 +21,6 @@ import pytest
 
 from swxsoc_reach.cli import main
 from swxsoc_reach.paths import day_cdf_path
-from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.testing.s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, MotoServer, free_port
@@ -35,12 +34,9 @@ P, PD, UP, UD, F = (Status.PROCESS_PENDING, Status.PROCESSED, Status.UPLOAD_PEND
 
 
 @pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path]:
+def dirs(input_dirs) -> tuple[Path, Path]:
     """An input dir holding two short days, and an empty output dir."""
-    raw, out = tmp_path / "raw", tmp_path / "cdf"
-    for day in DAYS:
-        write_artifact(raw, day, SyntheticOptions(sensor_id=SENSOR), hours=0.5)
-    return raw, out
+    return input_dirs(DAYS, SENSOR)
 
 
 class SilentEndpoint:
