@@ -120,8 +120,9 @@ def _gc_paused() -> Iterator[None]:
 
 
 # A row not yet turned into a Row: (key, status, stage, started_at_utc, cells, picks),
-# where picks maps column names to cell indexes (one list shared by a whole file).
-_Picks = list[tuple[str, int]]
+# where picks gives, per column of COLUMNS, its cell index in this file (None when the
+# file lacks it), or is None itself when the header is COLUMNS (the fast, usual case).
+_Picks = list[int | None] | None
 _Record = tuple[tuple[str, str, str], Status, "Stage | None", str, list[str], _Picks]
 _T = TypeVar("_T")
 _STATUSES = {status.value: status for status in Status}
@@ -129,7 +130,14 @@ _STATUSES = {status.value: status for status in Status}
 
 def _to_row(key: tuple[str, str, str], status: Status, stage: Stage | None, started: str,
             cells: list[str], picks: _Picks) -> Row:
-    return Row(**{name: cells[i] for name, i in picks}, status=status, stage=stage)
+    if picks is None:
+        return Row(*cells[:_STATUS_AT], status, *cells[_STATUS_AT + 1:], stage)
+    ordered = ["" if i is None else cells[i] for i in picks]
+    ordered[_STATUS_AT] = status
+    return Row(*ordered, stage)
+
+
+_STATUS_AT = COLUMNS.index("status")
 
 
 def parse_rows(lines: Iterable[str], *, source: str) -> Iterator[Row]:
@@ -142,7 +150,10 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
     header = next(reader, None)
     if header is None:
         return
-    if tuple(header) != COLUMNS:
+    # A Phase 1-only file (its header a prefix of ours) gets our longer rows appended:
+    # read both widths, padding its own rows with "" (historical-process.rst).
+    phase1_file = len(header) < len(COLUMNS) and tuple(header) == COLUMNS[: len(header)]
+    if tuple(header) != COLUMNS and not phase1_file:
         logger.warning("%s: unexpected telemetry header; reading columns by name", source)
     index = {name: i for i, name in enumerate(header) if name in _COLUMN_SET}
     missing = [name for name in ("chunk_date_utc", "status") if name not in index]
@@ -150,14 +161,17 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
         logger.warning("%s: telemetry header lacks %s; no rows read", source, ", ".join(missing))
         return
     width = len(header)
-    picks = [(name, i) for name, i in index.items() if name != "status"]
+    padding = [""] * (len(COLUMNS) - width) if phase1_file else []
+    picks = (None if tuple(header) == COLUMNS or phase1_file
+             else [index.get(name) for name in COLUMNS])
     i_day, i_status = index["chunk_date_utc"], index["status"]
     i_sensor, i_descriptor = index.get("sensor_id"), index.get("descriptor")
     i_started = index.get("started_at_utc")
     last_stage: dict[tuple[str, str, str], Stage] = {}
     valid_days: set[str] = set()
     for number, cells in enumerate(reader, start=2):
-        if len(cells) != width:
+        # (in a Phase 1-only file, our full-width rows are whole too)
+        if len(cells) != width and not (padding and len(cells) == len(COLUMNS)):
             if cells:
                 logger.warning("%s:%d: skipped damaged line (%d cells, expected %d)",
                                source, number, len(cells), width)
@@ -180,6 +194,8 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
         if status in PENDING_STAGE:
             last_stage[key] = PENDING_STAGE[status]
         valid_days.add(day)
+        if padding and len(cells) == width:
+            cells += padding
         yield key, status, stage, "" if i_started is None else cells[i_started], cells, picks
 
 

@@ -133,3 +133,33 @@ def test_store_two_processes_appending_leave_only_whole_rows(tmp_path: Path) -> 
         mine = [cells for cells in body if cells[0] == tag]
         assert [int(c[16]) for c in mine] == list(range(5000))  # in order, none lost
         assert all(c[15] == "x" * (int(c[16]) % 700) for c in mine)
+
+
+def test_store_reads_a_phase1_only_file_with_phase2_rows_appended(tmp_path: Path,
+                                                                   caplog) -> None:
+    """An older file has only the 18 Phase 1 columns; Phase 2 appends full rows to it."""
+    path = tmp_path / "t.csv"
+    old = _row("2026-01-01", Status.DOWNLOADED, "a", csv_path="/raw/x.csv").values()[:18]
+    path.write_text(",".join(COLUMNS[:18]) + "\n" + ",".join(old) + "\n")
+    store = TelemetryStore(path)
+    store.append(_row("2026-01-02", Status.PROCESSED, "b", cdf_path="/cdf/y.cdf"))
+    with caplog.at_level(logging.WARNING):
+        rows = store.read()
+        state = store.state()
+    assert caplog.text == ""
+    assert [(r.status, r.csv_path, r.cdf_path) for r in rows] == [
+        (Status.DOWNLOADED, "/raw/x.csv", ""), (Status.PROCESSED, "", "/cdf/y.cdf")]
+    assert state.get("2026-01-02", "ALL", "QUICKLOOK").cdf_path == "/cdf/y.cdf"
+
+
+def test_store_reads_columns_by_name_when_the_header_is_reordered(tmp_path: Path,
+                                                                   caplog) -> None:
+    path = tmp_path / "t.csv"
+    order = list(reversed(COLUMNS))
+    row = _row("2026-01-01", Status.PROCESSED, "a", cdf_path="/cdf/y.cdf")
+    cells = dict(zip(COLUMNS, row.values(), strict=True))
+    path.write_text(",".join(order) + "\n" + ",".join(cells[c] for c in order) + "\n")
+    with caplog.at_level(logging.WARNING):
+        (read,) = TelemetryStore(path).read()
+    assert "reading columns by name" in caplog.text
+    assert read == row.evolve(stage=Stage.PROCESS)
