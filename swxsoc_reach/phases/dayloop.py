@@ -49,6 +49,7 @@ class DayPlan:
     day: dt.date
     action: enum.Enum
     is_work: bool
+    source: Path | None = None  # the day's input artifact, found once while planning
 
 
 @dataclass

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,17 +52,20 @@ class ProcessRequest:
 def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
     """Decide each day's action from its latest row and what is on disk."""
     sel = request.selection
+    sources: dict[dt.date, Path | None] = {}
 
     def decide(day: dt.date) -> ProcessAction:
+        sources[day] = find_artifact(request.input_dir, day, sel.sensor_id, sel.output_format)
         facts = DayFacts(
-            artifact_exists=_find_input(request, day) is not None,
+            artifact_exists=sources[day] is not None,
             cdf_exists=day_cdf_path(request.output_dir, day, sel.sensor_id).is_file(),
         )
         latest = state.get(day.isoformat(), sel.sensor_id, sel.descriptor)
         return decide_process(latest, facts, upload=request.upload_to_s3,
                               retry_failed=sel.retry_failed)
 
-    return plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
+    plans = plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
+    return [replace(p, source=sources[p.day]) for p in plans]
 
 
 def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
@@ -73,18 +76,13 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
         raise ValueError("upload mode needs an uploader")
 
     def identity(day_plan: DayPlan) -> dict[str, str]:
-        source = _find_input(request, day_plan.day)
+        source = day_plan.source
         return {"csv_path": str(source.resolve())} if source else {}
 
     def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
         return _work_day(request, uploader, day_plan, recorder)
 
     return run_day_loop("process", sel, plans, work, identity)
-
-
-def _find_input(request: ProcessRequest, day: dt.date) -> Path | None:
-    sel = request.selection
-    return find_artifact(request.input_dir, day, sel.sensor_id, sel.output_format)
 
 
 def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayPlan,
@@ -100,20 +98,20 @@ def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayP
         ).status
     cdf = day_cdf_path(request.output_dir, day, sel.sensor_id)
     if action in _PROCESSING:
-        cdf = _process(request, day, recorder)
+        assert day_plan.source is not None  # planned as processing only when present
+        cdf = _process(request, day, day_plan.source, recorder)
         if action is ProcessAction.PROCESS:
             return Status.PROCESSED
     assert uploader is not None
     return _upload(uploader, day, cdf, recorder, request.receipt_dir)
 
 
-def _process(request: ProcessRequest, day: dt.date, recorder: DayRecorder) -> Path:
-    from swxsoc_reach.cdf import process_file  # heavy: pandas, pyarrow, cdflib
+def _process(request: ProcessRequest, day: dt.date, source: Path,
+             recorder: DayRecorder) -> Path:
+    from swxsoc_reach.cdf import process_file  # heavy: pyarrow, cdflib
 
     sel = request.selection
     recorder.begin(Status.PROCESS_PENDING)
-    source = _find_input(request, day)
-    assert source is not None  # planned as work only when present
     began = time.perf_counter()
     (cdf,) = process_file(source, request.output_dir, day=day, sensor_id=sel.sensor_id)
     seconds = time.perf_counter() - began
