@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from swxsoc_reach import __version__
+from swxsoc_reach import __version__, progress
 from swxsoc_reach.days import check_range, parse_date
 from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
@@ -317,8 +317,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         verbose = args.verbose
         configure_logging(verbose)
-        from swxsoc_reach import progress
-
         progress.set_enabled(not args.quiet)
         result = args.handler(args)
     except ConfigError as exc:  # includes CredentialsError, MissingDependencyError

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import functools
 import hashlib
+import io
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -242,8 +243,6 @@ def write_csv(path: Path, records: Iterable[dict[str, Any]], options: SyntheticO
     columns = csv_columns(options)
     count = 0
     with atomic_write(Path(path)) as raw:
-        import io
-
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(text)
         writer.writerow(columns)
@@ -279,22 +278,20 @@ def write_artifact(
 
     Tests and the demo use short days: a whole day of one sensor is 34,560 records.
     """
+    path = Path(directory) / artifact_name(day, options.sensor_id, output_format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_day(path, day, options, hours=hours)
+    return path
+
+
+def write_day(path: Path, day: dt.date, options: SyntheticOptions = SyntheticOptions(), *,
+              hours: float | None = None) -> int:
+    """Write a synthetic day (or its first ``hours``) to ``path``, format from its suffix;
+    return the record count."""
     start, end = day_window(day)
     if hours is not None:
         end = start + dt.timedelta(hours=hours) - dt.timedelta(microseconds=1)
     records = iter_records(day, options, start=start, end=end)
-    path = Path(directory) / artifact_name(day, options.sensor_id, output_format)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if output_format == "json":
-        write_json(path, records)
-    else:
-        write_csv(path, records, options)
-    return path
-
-
-def write_day(path: Path, day: dt.date, options: SyntheticOptions = SyntheticOptions()) -> int:
-    """Write one synthetic day to ``path`` (format from its suffix); return the record count."""
-    records = iter_records(day, options)
     if Path(path).suffix == ".json":
         return write_json(path, records)
     return write_csv(path, records, options)

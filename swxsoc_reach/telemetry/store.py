@@ -140,12 +140,8 @@ def _to_row(key: tuple[str, str, str], status: Status, stage: Stage | None, star
 _STATUS_AT = COLUMNS.index("status")
 
 
-def parse_rows(lines: Iterable[str], *, source: str) -> Iterator[Row]:
-    """Parse telemetry CSV text into rows, deriving each FAILED row's stage."""
-    return (_to_row(*record) for record in _records(lines, source=source))
-
-
 def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
+    """Validate each line and derive its stage (a FAILED row inherits the pending row's)."""
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
