@@ -20,6 +20,7 @@ bare CLI's time per day.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import re
 import subprocess
@@ -78,8 +79,6 @@ def write_range(data: Path, days: list[dt.date], complete: int) -> None:
     store = TelemetryStore(raw / "download_telemetry.csv")
     store.append(rows[0])
     with open(store.path, "a", encoding="utf-8", newline="") as fh:
-        import csv
-
         csv.writer(fh, lineterminator="\n").writerows(row.values() for row in rows[1:])
 
 

@@ -283,7 +283,7 @@ def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
 
     def decide(day: dt.date) -> ProcessAction:
         key = (day.isoformat(), sel.sensor_id, sel.descriptor)
-        target = _decide_day(config, day, state.latest.get(key), state.latest_download.get(key))
+        target = _decide_day(config, day, state.get(*key), state.get_download(*key))
         decided[day] = target
         return target.action if target else ProcessAction.SKIP_COMPLETE
 
