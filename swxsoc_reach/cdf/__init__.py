@@ -40,7 +40,7 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     ``Instrument_mode``) is ``sensor_id``, else a ``REACH-nnn_`` file-name prefix,
     else ``ALL``. Raises ``InputDataError`` for bad input, ``CdfError`` for write problems.
     """
-    from swxsoc_reach.cdf.build import build_arrays
+    from swxsoc_reach.cdf.build import NS_PER_S, build_arrays
     from swxsoc_reach.cdf.product import define_variables, global_attributes
     from swxsoc_reach.cdf.read import read_artifact
     from swxsoc_reach.cdf.write import write_cdf
@@ -56,7 +56,7 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     if day is not None:
         start = day_window(day)[0]
     else:
-        start = dt.datetime.fromtimestamp(int(arrays.epoch_ns[0]) // 10**9, dt.UTC)
+        start = dt.datetime.fromtimestamp(int(arrays.epoch_ns[0]) // NS_PER_S, dt.UTC)
     name = cdf_name(start, sensor, data_version)
     final = _base_dir(output_dir) / cdf_relpath(name)
     write_cdf(final, define_variables(arrays),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from swxsoc_reach.days import day_window
 from swxsoc_reach.mission import sensor_by_observatory
 from swxsoc_reach.paths import artifact_name
 from swxsoc_reach.synthetic import SyntheticOptions, iter_records, write_csv, write_json
@@ -43,8 +44,7 @@ def as_datetime64(udl_time: str) -> np.datetime64:
 def window(minutes: float, *, start_minute: float = 0.0,
            day: dt.date = DAY) -> tuple[dt.datetime, dt.datetime]:
     """An inclusive [start, end] window inside ``day``, as iter_records takes it."""
-    start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-    start += dt.timedelta(minutes=start_minute)
+    start = day_window(day)[0] + dt.timedelta(minutes=start_minute)
     return start, start + dt.timedelta(minutes=minutes) - dt.timedelta(microseconds=1)
 
 
