@@ -18,6 +18,7 @@ if CONFIG.download:
         params:
             python=PYTHON,
             day="{yyyy}-{mm}-{dd}",
+            # from the output, not CONFIG.input_dir: --lint flags a hardcoded output prefix
             output_dir=lambda wildcards, output: Path(output.artifact).parent,
             flags=CONFIG.download_flags(),
         shell:
