@@ -28,7 +28,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from swxsoc_reach.days import ONE_DAY
+from swxsoc_reach.days import ONE_DAY, iter_days
 from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.paths import artifact_name, day_cdf_path
 from swxsoc_reach.quicklook import quicklook_path
@@ -113,7 +113,7 @@ def run_demo(request: DemoRequest, echo: Callable[[str], None]) -> DemoResult:
         for step in steps:
             commands.append(_run(step, request.log_flags, env, echo))
         s3_objects = _list_objects(s3) if s3 is not None else None
-    day_list = [first + i * ONE_DAY for i in range(request.days)]
+    day_list = list(iter_days(first, last))
     return DemoResult(
         output_dir=out,
         first_day=first,

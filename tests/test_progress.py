@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
+from swxsoc_reach.synthetic import SyntheticOptions
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
@@ -132,12 +132,11 @@ def test_progress_chunk_bar_counts_the_days_429s(udl: UdlServer, tmp_path: Path)
     assert run.frames("2026-01-01 chunks:")[-1].endswith(f", {refused} x 429]")
 
 
-def test_progress_process_on_a_terminal_shows_days(tmp_path: Path) -> None:
-    for day in (dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3)):
-        write_artifact(tmp_path / "raw", day, SyntheticOptions(sensor_id=SENSOR), hours=0.2)
+def test_progress_process_on_a_terminal_shows_days(input_dirs) -> None:
+    raw, out = input_dirs([dt.date(2026, 1, d) for d in (1, 2, 3)], SENSOR, hours=0.2)
     run = run_cli(["process", "--start-date", "2026-01-01", "--end-date", "2026-01-03",
-                   "--sensor-id", SENSOR, "--input-dir", str(tmp_path / "raw"),
-                   "--output-dir", str(tmp_path / "cdf")], terminal=True)
+                   "--sensor-id", SENSOR, "--input-dir", str(raw), "--output-dir", str(out)],
+                  terminal=True)
     assert run.code == 0, run.err
     frames = run.frames("process:")
     assert "| 3/3 [" in frames[-1] and "PROCESSED 3" in frames[-1]

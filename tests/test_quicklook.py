@@ -151,10 +151,9 @@ def process_args(raw: Path, out: Path, *extra: str) -> list[str]:
 
 
 @pytest.fixture
-def raw(tmp_path: Path) -> Path:
-    for day in (DAY, DAY + dt.timedelta(days=1)):
-        write_artifact(tmp_path / "raw", day, SyntheticOptions(sensor_id="REACH-135"), hours=0.5)
-    return tmp_path / "raw"
+def raw(input_dirs) -> Path:
+    """Two short REACH-135 days as Phase 1 artifacts."""
+    return input_dirs([DAY, DAY + dt.timedelta(days=1)], "REACH-135")[0]
 
 
 def test_process_quicklook_writes_a_png_beside_each_cdf(raw: Path, tmp_path: Path) -> None:

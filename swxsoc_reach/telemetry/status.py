@@ -243,10 +243,7 @@ def _not_started(key: _Key) -> DayStatus:
 
 # --- rendering -------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("day", "sensor_id", "descriptor", "status", "stage", "records",
-               "expected_records", "availability_pct", "download_seconds", "process_seconds",
-               "upload_seconds", "cdf_path", "cdf_exists", "s3_bucket", "s3_key", "error",
-               "error_stage")
+CSV_COLUMNS = DayStatus._fields  # one column per field, in order: the two cannot drift
 
 
 def _plain(day: DayStatus) -> dict[str, object]:
@@ -261,8 +258,7 @@ def format_csv(report: StatusReport) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for day in report.days:
-        values = _plain(day)
-        writer.writerow("" if values[c] is None else values[c] for c in CSV_COLUMNS)
+        writer.writerow("" if value is None else value for value in _plain(day).values())
     return buffer.getvalue()
 
 

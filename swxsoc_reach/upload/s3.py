@@ -130,7 +130,6 @@ class Uploader:
         return f"{type(exc).__name__}: {exc}, {RETRY_HINT}"
 
 
-
 def redact(text: str, credentials: Any) -> str:
     """``text`` with every value of ``credentials`` (botocore Credentials or None) starred."""
     if credentials is None:
@@ -181,17 +180,17 @@ def open_uploader(bucket: str, region: str | None = None) -> Uploader:
         raise MissingDependencyError(INSTALL_HINT) from exc
     from swxsoc_reach.upload import sdc
 
-    use_sdc = sdc.is_available()
-    if use_sdc:  # push_science_file makes its client from boto3's default session
+    config = Config(connect_timeout=CONNECT_TIMEOUT_S)
+    transfer: Transfer
+    if sdc.is_available():  # push_science_file makes its client from boto3's default session
         session = sdc.prepare_default_session(region, CONTENT_TYPE)
+        client = session.client("s3", config=config)
+        transfer, backend = sdc.PushScienceFile(bucket), "sdc_aws_utils"
     else:
         session = boto3.session.Session(region_name=region)
-    config = Config(connect_timeout=CONNECT_TIMEOUT_S)
-    client = session.client("s3", config=config)
-    if use_sdc:
-        uploader = Uploader(bucket, session, client, sdc.PushScienceFile(bucket), "sdc_aws_utils")
-    else:
-        uploader = Uploader(bucket, session, client, _ManagedTransfer(client, bucket), "boto3")
+        client = session.client("s3", config=config)
+        transfer, backend = _ManagedTransfer(client, bucket), "boto3"
+    uploader = Uploader(bucket, session, client, transfer, backend)
     logger.info("upload: s3://%s via %s (endpoint %s, region %s)", bucket,
                 uploader.backend, uploader.endpoint, uploader.region)
     return uploader

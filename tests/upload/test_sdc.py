@@ -21,7 +21,6 @@ import pytest
 from swxsoc_reach.cli import main
 from swxsoc_reach.errors import UploadError
 from swxsoc_reach.paths import day_cdf_path
-from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.upload import sdc
@@ -145,9 +144,9 @@ def test_staged_in_tmp_leaves_a_copy_that_is_no_longer_ours(tmp_path) -> None:
 
 
 def test_process_upload_via_sdc_aws_utils_records_the_spec_key(fake_sdc, s3_server, bucket,
-                                                               tmp_path) -> None:
-    raw, out, day = tmp_path / "raw", tmp_path / "out", dt.date(2031, 7, 19)
-    write_artifact(raw, day, SyntheticOptions(sensor_id="REACH-135"), hours=0.5)
+                                                               input_dirs) -> None:
+    day = dt.date(2031, 7, 19)
+    raw, out = input_dirs([day], "REACH-135")
     assert main(["process", "--start-date", day.isoformat(), "--end-date", day.isoformat(),
                  "--sensor-id", "REACH-135", "--input-dir", str(raw), "--output-dir", str(out),
                  "--upload-to-s3", "--s3-bucket", BUCKET]) == 0
