@@ -41,11 +41,11 @@ from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.synthetic import SyntheticOptions
 from swxsoc_reach.testing.processes import stop_process
 from swxsoc_reach.testing.udl_data import BadQueryError, DayStore, page, parse_query
+from swxsoc_reach.udl.client import API_PATH
 
 HOST = "127.0.0.1"
 # A dummy UDL credential for tests: they search every output for it.
 TEST_CREDENTIAL = "Basic dWRsLXRlc3Q6bm90LWEtcmVhbC1wYXNzd29yZC0xMjM0NQ=="
-API_PATH = "/udl/spaceenvobservation"
 COUNT_PATH = API_PATH + "/count"
 
 
@@ -178,56 +178,52 @@ class _Handler(BaseHTTPRequestHandler):
         entry: dict[str, Any] = {"path": path, "t": time.monotonic(),
                                  **{k: v[-1] for k, v in query.items()}}
         if config.auth is not None and self.headers.get("Authorization") != config.auth:
-            entry["status"] = 401
-            state.record(entry)
-            return self._send(401, orjson.dumps({"message": "Authentication required"}))
+            return self._answer(state, entry, 401, {"message": "Authentication required"})
         wait = state.take_token()
         if wait is not None:
-            entry["status"] = 429
-            state.record(entry)
-            return self._send(429, orjson.dumps({"message": "Too many requests"}),
-                              headers={"Retry-After": str(max(1, math.ceil(wait)))})
+            return self._answer(state, entry, 429, {"message": "Too many requests"},
+                                headers={"Retry-After": str(max(1, math.ceil(wait)))})
         if config.latency_s:
             time.sleep(config.latency_s)
         fault = entry["fault"] = state.draw_fault()
         if fault == "error":
-            entry["status"] = 500
-            state.record(entry)
-            return self._send(500, orjson.dumps({"message": "Internal Server Error"}))
+            return self._answer(state, entry, 500, {"message": "Internal Server Error"})
         if fault == "drop":
             entry["status"] = 0
             state.record(entry)
             self.close_connection = True
             return None
+        truncate = fault == "truncate"
         try:
             q = parse_query({k: v[-1] for k, v in query.items()},
                             descriptor=config.data.descriptor, cap=config.cap)
         except BadQueryError as exc:
-            entry["status"] = 400
-            state.record(entry)
-            return self._send(400, orjson.dumps({"message": str(exc)}))
+            return self._answer(state, entry, 400, {"message": str(exc)})
         failing = dict(config.fail_days).get(q.lo.date())
         if failing:
-            entry["status"] = failing
-            state.record(entry)
-            return self._send(failing, orjson.dumps({"message": f"failure for {q.lo.date()}"}))
+            return self._answer(state, entry, failing, {"message": f"failure for {q.lo.date()}"})
         if q.lo.date() in config.garbage_days:
-            entry["status"] = 200
-            state.record(entry)
-            return self._send(200, b"<html><body>Service maintenance</body></html>",
-                              "text/html", truncate=fault == "truncate")
+            return self._answer(state, entry, 200,
+                                b"<html><body>Service maintenance</body></html>", "text/html",
+                                truncate=truncate)
         found = state.store.find(config.data, q, config.empty_days)
         if path == COUNT_PATH:
             body = str(sum(len(index) for _, index in found)).encode()
-            entry["status"] = 200
-            state.record(entry)
-            return self._send(200, body, "text/plain", truncate=fault == "truncate")
+            return self._answer(state, entry, 200, body, "text/plain", truncate=truncate)
         first = max(0, q.first - config.page_shift) if q.first else 0
         pieces, entry["records"] = page(found, first, q.limit)
-        entry["status"] = 200
+        return self._answer(state, entry, 200, b"[" + b",".join(pieces) + b"]",
+                            truncate=truncate)
+
+    def _answer(self, state: _State, entry: dict[str, Any], status: int,
+                body: bytes | dict[str, str], content_type: str = "application/json", *,
+                headers: dict[str, str] | None = None, truncate: bool = False) -> None:
+        """Log an API request with its status, then send the answer (a dict as JSON)."""
+        entry["status"] = status
         state.record(entry)
-        self._send(200, b"[" + b",".join(pieces) + b"]", truncate=fault == "truncate")
-        return None
+        if isinstance(body, dict):
+            body = orjson.dumps(body)
+        self._send(status, body, content_type, headers=headers, truncate=truncate)
 
     def _helper(self, path: str, query: dict[str, list[str]], state: _State) -> None:
         try:
@@ -342,7 +338,6 @@ class UdlServerProcess:
 
     url: str
     process: subprocess.Popen[str]
-    _closed: list[bool] = field(default_factory=list)
 
     def stats(self) -> dict[str, Any]:
         """The server's ``/_stats``."""
@@ -374,9 +369,8 @@ class UdlServerProcess:
     def stop(self) -> None:
         """Terminate the server and wait for it."""
         stop_process(self.process)
-        if self.process.stdout and not self._closed:
-            self.process.stdout.close()
-            self._closed.append(True)
+        if self.process.stdout:
+            self.process.stdout.close()  # closing twice is harmless
 
 
 def start_udl_server_process(*args: str, timeout_s: float = 600.0) -> UdlServerProcess:
