@@ -5,13 +5,13 @@ writes one PNG per CDF without ever failing a day over a plot."""
 from __future__ import annotations
 
 import datetime as dt
-import struct
 import sys
 from pathlib import Path
 
 import cdflib
 import numpy as np
 import pytest
+from support import png_size
 
 from swxsoc_reach.cdf import process_file
 from swxsoc_reach.cli import main
@@ -41,13 +41,6 @@ def one_sensor_cdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def all_sensors_cdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """32 sensors; gaps leave fill in the other sensors' cells."""
     return make_cdf(tmp_path_factory.mktemp("all"), "ALL", hours=0.25, gap_fraction=0.1)
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    head = path.read_bytes()[:24]
-    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", head[16:24])
-    return width, height
 
 
 def read_back(cdf_path: Path) -> dict[str, np.ndarray]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from swxsoc_reach.days import iter_days
+from swxsoc_reach.days import check_range, iter_days
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.telemetry.schema import Row, Stage, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
@@ -145,8 +145,8 @@ def build_report(query: StatusQuery) -> StatusReport:
     if not path.exists():
         raise ConfigError(f"telemetry file {path} does not exist (download and process write "
                           "<dir>/download_telemetry.csv; pass --telemetry-file)")
-    if query.start and query.end and query.end < query.start:
-        raise ConfigError(f"end date {query.end} is before start date {query.start}")
+    if query.start and query.end:
+        check_range(query.start, query.end)
     state = store.state()
     keys = [key for key in state.latest if _wanted(key, query)]
     days = {key: _day_status(key, state.latest[key], state.latest_download.get(key),

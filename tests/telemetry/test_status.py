@@ -8,7 +8,6 @@ import csv
 import datetime as dt
 import io
 import json
-import struct
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import png_size
 
 from swxsoc_reach.cli import main
 from swxsoc_reach.days import day_window, iso_utc
@@ -193,14 +193,6 @@ def test_status_plot_flag_writes_the_png(runs: Runs, tmp_path, capsys) -> None:
     assert main(["status", "--telemetry-file", str(runs.telemetry), "--plot", str(png)]) == 0
     assert png_size(png) == (1100, 700)
     assert f"plot: {png}" in capsys.readouterr().err
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height from the PNG header (IHDR), read back from the file itself."""
-    head = path.read_bytes()[:24]
-    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", head[16:24])
-    return width, height
 
 
 # --- synthetic telemetry: filters, a deleted CDF, errors, speed --------------------------------
