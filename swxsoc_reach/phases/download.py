@@ -91,16 +91,16 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
     expected = str(expected_records(sel.sensor_id))
     with contextlib.ExitStack() as stack:
         client: UdlClient | None = None
+        decoders: Executor | None = None
         if not sel.dry_run:
             if credential is None:
                 raise ValueError("a download needs a credential")
             request.output_dir.mkdir(parents=True, exist_ok=True)
             client = stack.enter_context(UdlClient(request.udl_url, credential, request.rate))
-        decoders = None
-        if any(day_plan.is_work for day_plan in plans) and not sel.dry_run:
-            decoders = open_decoders(request.rate.max_concurrent_requests)
-            if decoders is not None:
-                stack.enter_context(decoders)
+            if any(day_plan.is_work for day_plan in plans):
+                decoders = open_decoders(request.rate.max_concurrent_requests)
+                if decoders is not None:
+                    stack.enter_context(decoders)
 
         def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
             assert client is not None  # the loop calls work only outside a dry run
