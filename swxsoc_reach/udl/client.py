@@ -45,7 +45,7 @@ _READ_BLOCK = 1 << 20
 
 
 class PageTaker(Protocol):
-    """What ``fetch_window`` hands each answer to (``DaySpool.add_page`` fits)."""
+    """What ``fetch_window`` hands each answer to (``download_day`` binds ``DaySpool.add_page``)."""
 
     def __call__(self, body: bytes, page: int, seen: frozenset[Any],
                  ids_from: int) -> PageOutcome:
