@@ -18,6 +18,7 @@ from swxsoc_reach import __version__, progress
 from swxsoc_reach.days import check_range, parse_date
 from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
+from swxsoc_reach.paths import ARTIFACT_FORMATS
 from swxsoc_reach.phases.dayloop import DaySelection, RunReport
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
 from swxsoc_reach.telemetry.store import TelemetryStore
@@ -26,7 +27,6 @@ logger = logging.getLogger("swxsoc_reach")
 
 PROG = "swxsoc_reach"
 DESCRIPTORS = ("QUICKLOOK", "PROVISIONAL")
-FORMATS = ("csv", "json")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -75,7 +75,7 @@ def _add_day_flags(parser: argparse.ArgumentParser, *, telemetry_help: str) -> N
                         help="one sensor (REACH-135) or ALL (default)")
     parser.add_argument("--descriptor", default="QUICKLOOK", choices=DESCRIPTORS,
                         help="UDL descriptor (default QUICKLOOK)")
-    parser.add_argument("--output-format", default="csv", choices=FORMATS,
+    parser.add_argument("--output-format", default="csv", choices=ARTIFACT_FORMATS,
                         help="artifact format (default csv)")
     parser.add_argument("--retry-failed", action="store_true",
                         help="re-attempt days whose latest status is FAILED")

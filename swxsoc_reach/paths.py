@@ -18,6 +18,7 @@ from swxsoc_reach.days import day_window
 from swxsoc_reach.mission import ALL_SENSORS
 
 TIME_FORMAT = "%Y%m%dT%H%M%S"
+ARTIFACT_FORMATS = ("csv", "json")
 DEFAULT_DATA_VERSION = "1.0.0"
 CDF_LEVEL_DIR = ("l1c", "prelim")
 _CDF_NAME = re.compile(

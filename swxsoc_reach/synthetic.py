@@ -29,6 +29,7 @@ from swxsoc_reach.fsutil import atomic_write
 from swxsoc_reach.mission import ALL_SENSORS, SAMPLE_PERIOD_S, SAMPLES_PER_DAY, Sensor, get_sensor
 from swxsoc_reach.mission import sensors as all_sensors
 from swxsoc_reach.paths import artifact_name
+from swxsoc_reach.udl.chunks import format_udl_time
 
 EARTH_RADIUS_KM = 6371.0
 IRIDIUM_ALT_KM = 780.0
@@ -110,11 +111,6 @@ def _ob_time(day_start: dt.datetime, index: int, offset_ms: int) -> dt.datetime:
     return day_start + dt.timedelta(seconds=index * SAMPLE_PERIOD_S, milliseconds=offset_ms)
 
 
-def format_time(moment: dt.datetime) -> str:
-    """UDL's timestamp form: ``2025-09-04T00:00:05.000Z``."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def _record_id(seed: int, sensor_id: str, flavor: str, when: str, version: int) -> str:
     digest = hashlib.md5(f"{seed}|{sensor_id}|{flavor}|{when}|{version}".encode()).digest()
     return str(uuid.UUID(bytes=digest, version=4))
@@ -142,8 +138,8 @@ def iter_records(
     lo = max(0, int(((start or day_start) - day_start).total_seconds() // SAMPLE_PERIOD_S) - 1)
     hi = min(SAMPLES_PER_DAY, int(((end or day_end) - day_start).total_seconds()
                                   // SAMPLE_PERIOD_S) + 1)
-    created = format_time(day_end + dt.timedelta(minutes=30))
-    recreated = format_time(day_end + dt.timedelta(hours=6))
+    created = format_udl_time(day_end + dt.timedelta(minutes=30))
+    recreated = format_udl_time(day_end + dt.timedelta(hours=6))
     for index in range(lo, hi):
         batch = []
         for sensor in sensors:
@@ -154,7 +150,7 @@ def iter_records(
             if options.gap_fraction and _unit_hash(options.seed, "gap", sensor.sensor_id,
                                                    day, index) < options.gap_fraction:
                 continue
-            when = format_time(when_dt)
+            when = format_udl_time(when_dt)
             for k, flavor in enumerate(sensor.flavors):
                 record = _make_record(options, sensor, d, index, k, flavor, when, created, day)
                 dup = options.duplicate_fraction and _unit_hash(

@@ -25,7 +25,8 @@ import orjson
 
 from swxsoc_reach.days import day_window
 from swxsoc_reach.mission import ALL_SENSORS, SAMPLES_PER_DAY
-from swxsoc_reach.synthetic import SyntheticOptions, day_sensors, format_time, iter_records
+from swxsoc_reach.synthetic import SyntheticOptions, day_sensors, iter_records
+from swxsoc_reach.udl.chunks import format_udl_time
 
 PARAMS = frozenset({"obTime", "idSensor", "source", "dataMode", "descriptor", "sort",
                     "firstResult", "maxResults"})
@@ -95,7 +96,7 @@ def _ms_key(moment: dt.datetime, *, up: bool) -> bytes:
     extra = moment.microsecond % 1000
     if extra:
         moment += dt.timedelta(microseconds=(1000 - extra) if up else -extra)
-    return format_time(moment).encode()
+    return format_udl_time(moment).encode()
 
 
 class Slab:

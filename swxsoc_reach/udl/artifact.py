@@ -21,19 +21,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from swxsoc_reach.fsutil import atomic_write
+from swxsoc_reach.paths import ARTIFACT_FORMATS
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.csvrows import CsvColumns
 from swxsoc_reach.udl.pages import PageJob, PageOutcome, process_page
-
-FORMATS = ("csv", "json")
 
 
 class DaySpool:
     """Spool files of one day's answer pages, merged in time order into the artifact."""
 
     def __init__(self, final: Path, output_format: str, decoders: Executor | None = None) -> None:
-        if output_format not in FORMATS:
-            raise ValueError(f"output format {output_format!r} is not one of {FORMATS}")
+        if output_format not in ARTIFACT_FORMATS:
+            raise ValueError(f"output format {output_format!r} is not one of {ARTIFACT_FORMATS}")
         self.final = Path(final)
         self._format = output_format
         self._decoders = decoders
