@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from swxsoc_reach import __version__, progress
+from swxsoc_reach import __version__
 from swxsoc_reach.days import check_range, parse_date
 from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
@@ -22,6 +22,7 @@ from swxsoc_reach.paths import ARTIFACT_FORMATS
 from swxsoc_reach.phases.dayloop import DaySelection, RunReport
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
 from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.views import progress
 
 logger = logging.getLogger("swxsoc_reach")
 
@@ -181,7 +182,7 @@ def _run_process(args: argparse.Namespace) -> RunReport:
         quicklook=args.quicklook,
     )
     if args.quicklook:
-        from swxsoc_reach.plots import require_matplotlib
+        from swxsoc_reach.views.plots import require_matplotlib
 
         require_matplotlib()  # exit 2 before any day rather than a warning per day
     uploader = None
@@ -213,7 +214,7 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    from swxsoc_reach.telemetry import status
+    from swxsoc_reach.views import status
 
     query = status.StatusQuery(
         telemetry_file=args.telemetry_file,
@@ -224,7 +225,7 @@ def _run_status(args: argparse.Namespace) -> int:
     )
     report = status.build_report(query)
     if args.plot:
-        from swxsoc_reach import plots
+        from swxsoc_reach.views import plots
 
         plots.plot_status(report, args.plot)
         if not args.quiet:
@@ -245,7 +246,7 @@ def _add_quicklook(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_quicklook(args: argparse.Namespace) -> int:
-    from swxsoc_reach.quicklook import write_quicklook
+    from swxsoc_reach.views.quicklook import write_quicklook
 
     if args.output and len(args.cdf) > 1:
         raise ConfigError("--output names one PNG: give one CDF, or leave --output out to write "
@@ -270,7 +271,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from swxsoc_reach import demo
+    from swxsoc_reach.views import demo
 
     flags = ("-q",) if args.quiet else ("-v",) * args.verbose
     request = demo.DemoRequest(output_dir=args.output_dir, days=args.days, log_flags=flags)

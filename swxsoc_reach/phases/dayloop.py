@@ -20,9 +20,9 @@ from pathlib import Path
 
 from swxsoc_reach.days import day_window, iso_utc, iter_days, utc_now
 from swxsoc_reach.errors import TelemetryError
-from swxsoc_reach.progress import day_progress
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.views.progress import day_progress
 
 logger = logging.getLogger(__name__)
 

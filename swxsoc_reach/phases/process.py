@@ -124,7 +124,7 @@ def _process(request: ProcessRequest, day: dt.date, source: Path,
     )
     logger.info("%s process: %s (%.2f MiB) in %.1f s", day, cdf.name, size / MIB, seconds)
     if request.quicklook:
-        from swxsoc_reach.quicklook import write_quicklook_or_warn
+        from swxsoc_reach.views.quicklook import write_quicklook_or_warn
 
         write_quicklook_or_warn(cdf, day)
     return cdf

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from swxsoc_reach.progress import chunk_progress
 from swxsoc_reach.udl.artifact import DaySpool
 from swxsoc_reach.udl.chunks import plan_windows
 from swxsoc_reach.udl.client import UdlClient, UdlQuery
 from swxsoc_reach.udl.pages import PageOutcome, watch_parent
+from swxsoc_reach.views.progress import chunk_progress
 
 logger = logging.getLogger(__name__)
 

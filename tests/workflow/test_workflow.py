@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from swxsoc_reach.quicklook import quicklook_path
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.views.quicklook import quicklook_path
 
 EXTRA_DAY = dt.date(2025, 9, 6)  # the day after the sample: no input
 

@@ -108,7 +108,7 @@ def flavor_name(description: str) -> str:
 
 def write_quicklook(cdf_path: Path, png_path: Path | None = None) -> Quicklook:
     """Draw ``cdf_path`` to ``png_path`` (default: beside it, ``.png``); return what was drawn."""
-    from swxsoc_reach import plots
+    from swxsoc_reach.views import plots
 
     data = read_day(cdf_path)
     png_path = Path(png_path) if png_path is not None else quicklook_path(cdf_path)

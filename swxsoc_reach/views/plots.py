@@ -21,7 +21,7 @@ from swxsoc_reach.fsutil import atomic_path
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from swxsoc_reach.telemetry.status import StatusReport
+    from swxsoc_reach.views.status import StatusReport
 
 DPI = 100
 STATUS_SIZE_IN = (11.0, 7.0)  # -> 1100 x 700 pixels

@@ -16,10 +16,15 @@ from support import png_size
 from swxsoc_reach.cdf import process_file
 from swxsoc_reach.cli import main
 from swxsoc_reach.paths import day_cdf_path
-from swxsoc_reach.quicklook import FIGURE_SIZE_IN, flavor_name, quicklook_path, write_quicklook
 from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.views.quicklook import (
+    FIGURE_SIZE_IN,
+    flavor_name,
+    quicklook_path,
+    write_quicklook,
+)
 
 DAY = dt.date(2026, 1, 1)
 FILL = -1e31

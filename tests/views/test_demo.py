@@ -17,9 +17,9 @@ import cdflib
 import pytest
 
 from swxsoc_reach.cli import main
-from swxsoc_reach.demo import BUCKET, MARKER, SENSOR_ID
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.views.demo import BUCKET, MARKER, SENSOR_ID
 
 # Loaded by every Python process of the run (PYTHONPATH): refuse and record any connection
 # or name lookup that is not loopback; optionally hide packages as if not installed.

@@ -31,9 +31,9 @@ from pathlib import Path
 from swxsoc_reach.days import ONE_DAY, iter_days
 from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.paths import artifact_name, day_cdf_path
-from swxsoc_reach.quicklook import quicklook_path
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
 from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer
+from swxsoc_reach.views.quicklook import quicklook_path
 
 logger = logging.getLogger(__name__)
 

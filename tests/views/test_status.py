@@ -22,10 +22,10 @@ from swxsoc_reach.days import day_window, iso_utc
 from swxsoc_reach.paths import artifact_name, day_cdf_path
 from swxsoc_reach.synthetic import SyntheticOptions
 from swxsoc_reach.telemetry.schema import COLUMNS, Row, Status
-from swxsoc_reach.telemetry.status import NOT_STARTED, DayStatus, StatusQuery, build_report
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
+from swxsoc_reach.views.status import NOT_STARTED, DayStatus, StatusQuery, build_report
 
 SENSOR = "REACH-135"
 BUCKET = "status-test-bucket"
@@ -172,7 +172,7 @@ def test_status_range_lists_days_without_rows_as_not_started(runs: Runs, capsys)
 
 
 def test_status_plot_draws_availability_and_time_from_the_report(runs: Runs, tmp_path) -> None:
-    from swxsoc_reach.plots import STATUS_SIZE_IN, plot_status
+    from swxsoc_reach.views.plots import STATUS_SIZE_IN, plot_status
 
     report = build_report(StatusQuery(runs.telemetry))
     png = tmp_path / "status.png"

@@ -9,7 +9,7 @@ seconds each stage took. Then a summary: days per status, each failed day with
 Built from ``TelemetryStore.state()`` (the latest rows only, never the whole
 history as ``Row`` objects) so a 100,000-row file reports in well under a second.
 Rendering: ``format_table`` / ``format_csv`` / ``format_json``; the plot lives in
-``swxsoc_reach.plots`` (matplotlib, imported only for ``--plot``).
+``swxsoc_reach.views.plots`` (matplotlib, imported only for ``--plot``).
 """
 
 from __future__ import annotations

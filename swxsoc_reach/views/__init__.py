@@ -1,0 +1,1 @@
+"""Operator-facing views: status, coverage, plots, report, quicklook, progress, demo, sandbox."""
