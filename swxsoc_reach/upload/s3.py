@@ -35,6 +35,8 @@ from swxsoc_reach.upload.verify import PART_SIZE, StoredObject, confirm_stored
 if TYPE_CHECKING:
     import boto3
 
+    from swxsoc_reach.upload.sdc import PushScienceFile
+
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/x-cdf"
@@ -182,10 +184,11 @@ def open_uploader(bucket: str, region: str | None = None) -> Uploader:
 
     config = Config(connect_timeout=CONNECT_TIMEOUT_S)
     transfer: Transfer
-    if sdc.is_available():  # push_science_file makes its client from boto3's default session
+    push = _import_sdc(bucket) if sdc.is_available() else None
+    if push is not None:  # push_science_file makes its client from boto3's default session
         session = sdc.prepare_default_session(region, CONTENT_TYPE)
         client = session.client("s3", config=config)
-        transfer, backend = sdc.PushScienceFile(bucket), "sdc_aws_utils"
+        transfer, backend = push, "sdc_aws_utils"
     else:
         session = boto3.session.Session(region_name=region)
         client = session.client("s3", config=config)
@@ -194,6 +197,22 @@ def open_uploader(bucket: str, region: str | None = None) -> Uploader:
     logger.info("upload: s3://%s via %s (endpoint %s, region %s)", bucket,
                 uploader.backend, uploader.endpoint, uploader.region)
     return uploader
+
+
+def _import_sdc(bucket: str) -> PushScienceFile | None:
+    """The sdc_aws_utils back end, or None when the installed library cannot be imported.
+
+    An optional dependency that is installed but broken (its own import fails, e.g. a
+    missing dependency of it) must not stop the run: boto3 stores the same key.
+    """
+    from swxsoc_reach.upload import sdc
+
+    try:
+        return sdc.PushScienceFile(bucket)
+    except ImportError as exc:
+        logger.warning("upload: sdc_aws_utils is installed but cannot be imported (%s: %s); "
+                       "uploading with boto3 to the same keys", type(exc).__name__, exc)
+        return None
 
 
 class _ManagedTransfer:

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import itertools
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from swxsoc_reach.upload.keys import s3_key
 from swxsoc_reach.upload.s3 import open_uploader
 
 FAKE_SDC = Path(__file__).parent / "fake_sdc"
+BROKEN_SDC = Path(__file__).parent / "broken_sdc"  # installed, but its import fails
 BUCKET = "reach-sdc-test"
 TMP = Path("/tmp")
 _unique = itertools.count()
@@ -159,4 +161,29 @@ def test_process_upload_via_sdc_aws_utils_records_the_spec_key(fake_sdc, s3_serv
     assert [call["source"] for call in fake_aws().CALLS] == [TMP / cdf.name]
     assert not (TMP / cdf.name).exists()
     stored = s3_server.client().get_object(Bucket=BUCKET, Key=rows[-1].s3_key)
+    assert stored["Body"].read() == cdf.read_bytes()
+
+
+def test_process_upload_falls_back_to_boto3_when_sdc_aws_utils_cannot_be_imported(
+        s3_server, bucket, input_dirs) -> None:
+    """Installed but broken (a dependency of it is missing): one warning, same key, no crash."""
+    day = dt.date(2031, 7, 20)
+    raw, out = input_dirs([day], "REACH-135")
+    env = s3_server.environ(PYTHONPATH=os.pathsep.join([str(BROKEN_SDC), *sys.path]))
+    result = subprocess.run(
+        [sys.executable, "-m", "swxsoc_reach", "process", "--start-date", day.isoformat(),
+         "--end-date", day.isoformat(), "--sensor-id", "REACH-135", "--input-dir", str(raw),
+         "--output-dir", str(out), "--upload-to-s3", "--s3-bucket", BUCKET],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "sdc_aws_utils" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "WARNING" in warnings[0]
+    assert "No module named 'swxsoc_reach_test_missing_dependency'" in warnings[0]
+    assert "boto3" in warnings[0]
+    assert "Traceback" not in result.stderr
+    cdf = day_cdf_path(out, day, "REACH-135")
+    latest = TelemetryStore(raw / "download_telemetry.csv").read()[-1]
+    assert (latest.status, latest.s3_key) == (Status.UPLOADED, s3_key(cdf.name))
+    stored = s3_server.client().get_object(Bucket=BUCKET, Key=latest.s3_key)
     assert stored["Body"].read() == cdf.read_bytes()

@@ -4,7 +4,7 @@
 rule process_day:
     """One UTC day: artifact -> L1C CDF at its final place; exit 1 leaves the day FAILED."""
     input:
-        artifact=ancient(PLAN.artifact),
+        artifact=PLAN.artifact,
     output:
         cdf=CONFIG.cdf_pattern,
     log:
@@ -29,7 +29,7 @@ rule resume_day:
     its telemetry says redo it: the day's whole `process` command, as the CLI would run it.
     """
     input:
-        artifact=ancient(PLAN.artifact),
+        artifact=PLAN.artifact,
     output:
         marker=touch(targets.RESUME_PATTERN),
     log:

@@ -5,7 +5,7 @@ if CONFIG.upload_to_s3:
     rule upload_day:
         """One UTC day's CDF -> S3; the receipt (bucket, key) appears only once the object is confirmed."""
         input:
-            cdf=ancient(CONFIG.cdf_pattern),
+            cdf=CONFIG.cdf_pattern,
         output:
             receipt=CONFIG.receipt_pattern,
         log:

@@ -1,0 +1,3 @@
+"""Imports what the real ``sdc_aws_utils.aws`` needs first, and is not installed."""
+
+import swxsoc_reach_test_missing_dependency  # noqa: F401

@@ -1,0 +1,1 @@
+"""Present, like the real module; never reached (``aws`` fails first)."""
