@@ -32,6 +32,15 @@ class Sensor:
         """The number in the label (``REACH-135`` -> 135)."""
         return int(self.sensor_id.split("-", 1)[1])
 
+    @functools.cached_property
+    def descriptions(self) -> tuple[str, ...]:
+        """The ``seoList[0].obDescription`` of each dosimeter, as UDL spells it (sorted).
+
+        The product's flavor axis of a sensor that sent nothing that day (l1c-cdf.md step 6).
+        """
+        return tuple(f"DOSE{k + 1} (Flavor {flavor}) in rad/second"
+                     for k, flavor in enumerate(self.flavors))
+
 
 @functools.cache
 def sensors() -> tuple[Sensor, ...]:

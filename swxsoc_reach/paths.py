@@ -16,6 +16,7 @@ from pathlib import Path
 
 from swxsoc_reach.days import day_window
 from swxsoc_reach.mission import ALL_SENSORS
+from swxsoc_reach.errors import ConfigError
 
 TIME_FORMAT = "%Y%m%dT%H%M%S"
 ARTIFACT_FORMATS = ("csv", "json")
@@ -24,6 +25,7 @@ CDF_LEVEL_DIR = ("l1c", "prelim")
 _CDF_NAME = re.compile(
     r"^reach_(?P<mode>all|\d+)_l1c_prelim_(?P<time>\d{8}T\d{6})_v(?P<version>\d+\.\d+\.\d+)\.cdf$"
 )
+_DATA_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def artifact_prefix(sensor_id: str) -> str:
@@ -88,3 +90,18 @@ def upload_receipt_path(receipt_dir: Path, name: str) -> Path:
     a day's receipt before the upload happens.
     """
     return Path(receipt_dir) / (cdf_relpath(name) + ".json")
+def check_data_version(data_version: str) -> str:
+    """Return ``data_version`` if it is ``X.Y.Z`` (it goes into names and keys), else raise
+    ``ConfigError``."""
+    if not _DATA_VERSION.match(data_version):
+        raise ConfigError(f"data version {data_version!r} is not of the form X.Y.Z "
+                          "(e.g. 1.1.0)")
+    return data_version
+
+
+def cdf_data_version(name: str) -> str | None:
+    """The ``X.Y.Z`` of an L1C CDF name (or path), None if it is not one."""
+    match = _CDF_NAME.match(Path(name).name)
+    return match["version"] if match else None
+
+

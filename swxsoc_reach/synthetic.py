@@ -195,7 +195,7 @@ def _make_record(options: SyntheticOptions, sensor: Sensor, d: _SensorDay, index
             "obUoM": "rad/second",
             "obValue": float(f"{d.dose[index, k]:.6e}"),
             "obQuality": str(int(d.quality[index, k])),
-            "obDescription": f"DOSE{k + 1} (Flavor {flavor}) in rad/second",
+            "obDescription": sensor.descriptions[k],
         }],
         "descriptor": options.descriptor,
         "createdAt": created,

@@ -17,16 +17,15 @@ import time
 from pathlib import Path
 
 from swxsoc_reach.days import day_window
-from swxsoc_reach.errors import ConfigError, InputDataError
+from swxsoc_reach.errors import InputDataError
 from swxsoc_reach.mission import ALL_SENSORS, sensors
-from swxsoc_reach.paths import DEFAULT_DATA_VERSION, cdf_name, cdf_relpath
+from swxsoc_reach.paths import DEFAULT_DATA_VERSION, cdf_name, cdf_relpath, check_data_version
 
 __all__ = ["process_file"]
 
 logger = logging.getLogger(__name__)
 
 _SENSOR_PREFIX = re.compile(r"^(REACH-\d+)_")  # a single-sensor artifact: REACH-135_...
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def process_file(path: Path | str, output_dir: Path | str | None = None, *,
@@ -47,8 +46,7 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
 
     began = time.perf_counter()
     path = Path(path)
-    if not _VERSION.match(data_version):
-        raise ConfigError(f"data version {data_version!r} is not of the form X.Y.Z")
+    check_data_version(data_version)
     sensor = _product_sensor(path, sensor_id)
     frame = read_artifact(path)
     arrays, counts = build_arrays(frame, day=day, sensor_id=sensor)
@@ -60,7 +58,7 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     name = cdf_name(start, sensor, data_version)
     final = _base_dir(output_dir) / cdf_relpath(name)
     write_cdf(final, define_variables(arrays),
-              global_attributes(arrays, name, sensor, data_version))
+              global_attributes(arrays, name, sensor, data_version, parent=path.name))
     logger.info(
         "%s: %d records in, %d kept, %d dropped (%d duplicates, %d outside the day, "
         "%d without sensor) -> %s in %.2f s",

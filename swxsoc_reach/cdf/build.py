@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from swxsoc_reach.mission import ALL_SENSORS, SAMPLE_PERIOD_S, sensor_by_observa
 logger = logging.getLogger(__name__)
 
 NS_PER_S = 1_000_000_000
+_SENSOR_LABEL = re.compile(r"^REACH-\d+$")  # sensor_ids holds the number
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,14 @@ def build_arrays(frame: RecordFrame, *, day: dt.date | None = None,
         where = f"in day {day.isoformat()}" if day is not None else "with a sensor"
         raise InputDataError(f"{path}: no record {where} ({len(frame)} records read)")
 
-    sensor_axis = sorted({labels[c] for c in np.unique(codes[rows])})
-    s_of_code = np.full(len(labels), -1, np.int64)
-    s_of_code[[labels.index(s) for s in sensor_axis]] = np.arange(len(sensor_axis))
+    sensor_axis = _sensor_axis(frame, {labels[c] for c in np.unique(codes[rows])}, sensor_id)
+    position = {label: k for k, label in enumerate(sensor_axis)}
+    s_of_code = np.array([position.get(label, -1) for label in labels], np.int64)
     s_idx = s_of_code[codes[rows]]
     epoch_ns, t_idx = np.unique(frame.ob_time[rows], return_inverse=True)
-    flavors, f_idx = _flavor_axis(s_idx, frame.description, rows, len(sensor_axis))
+    table = {s.sensor_id: s.descriptions for s in sensors()}
+    flavors, f_idx = _flavor_axis(s_idx, frame.description, rows,
+                                  [table.get(label, ()) for label in sensor_axis])
     n_t, n_s, n_f = len(epoch_ns), len(sensor_axis), len(flavors[0])
 
     cell = (t_idx.astype(np.int64) * n_s + s_idx) * n_f + f_idx
@@ -149,34 +153,53 @@ def _impute_sensors(sensor: Labels, observatory: Labels) -> tuple[np.ndarray, li
 
 def _check_sensors(frame: RecordFrame, codes: np.ndarray, labels: list[str],
                    sensor_id: str) -> None:
-    used = {labels[c] for c in np.unique(codes)}
-    known = {s.sensor_id for s in sensors()}
-    unknown = sorted(used - known)
-    if unknown:
-        raise InputDataError(f"{frame.path}: unknown sensor(s) {', '.join(unknown)} "
-                             "(not in the REACH sensor table)")
-    others = sorted(used - {sensor_id})
+    """A single-sensor artifact holds that sensor only (checked before the day filter)."""
+    others = sorted({labels[c] for c in np.unique(codes)} - {sensor_id})
     if sensor_id != ALL_SENSORS and others:
         raise InputDataError(f"{frame.path}: a {sensor_id} artifact holds records of "
                              f"{', '.join(others)}")
 
 
+def _sensor_axis(frame: RecordFrame, used: set[str], sensor_id: str) -> list[str]:
+    """The product's sensors: the one asked, or for ``ALL`` every sensor of the mission
+    table plus any other the day holds (warned), sorted by label.
+
+    Fixed by the table rather than by the data, so every file of a dataset has the same
+    shapes (CDAWeb's rule; pyspedas and xarray concatenate days along time only).
+    """
+    if sensor_id != ALL_SENSORS:
+        return [sensor_id]
+    unknown = sorted(used - {s.sensor_id for s in sensors()})
+    unnumbered = [label for label in unknown if not _SENSOR_LABEL.match(label)]
+    if unnumbered:
+        raise InputDataError(f"{frame.path}: idSensor {', '.join(map(repr, unnumbered))} is "
+                             "not of the form REACH-<number> (the product numbers its sensors)")
+    if unknown:
+        logger.warning("%s: sensor(s) %s not in the REACH sensor table; added to the sensor "
+                       "axis (update data/reach-sensors.csv)", frame.path.name, ", ".join(unknown))
+    return sorted({s.sensor_id for s in sensors()} | used)
+
+
 def _flavor_axis(s_idx: np.ndarray, description: Labels, rows: np.ndarray,
-                 n_sensors: int) -> tuple[tuple[tuple[str, ...], ...], np.ndarray]:
-    """Each sensor's sorted descriptions, padded with "" to the largest count; index per row."""
+                 defaults: list[tuple[str, ...]]) -> tuple[tuple[tuple[str, ...], ...],
+                                                           np.ndarray]:
+    """Each sensor's sorted descriptions, or its ``defaults`` (the mission table's) when it
+    has no record; padded with "" to the largest count of either (so a day missing a
+    flavor keeps the dataset's shape); the flavor index of each row."""
     names = description.values
     rank = np.argsort(np.argsort(np.array(names, dtype=object)))  # code -> alphabetical rank
     by_rank = sorted(names)
     pair = s_idx * len(names) + rank[description.codes[rows]]
     pairs, pair_idx = np.unique(pair, return_inverse=True)
     pair_sensor = pairs // len(names)
-    starts = np.searchsorted(pair_sensor, np.arange(n_sensors))
+    starts = np.searchsorted(pair_sensor, np.arange(len(defaults)))
     f_of_pair = np.arange(len(pairs)) - starts[pair_sensor]
-    width = int(f_of_pair.max()) + 1
-    table = [[""] * width for _ in range(n_sensors)]
-    for p, s, f in zip(pairs.tolist(), pair_sensor.tolist(), f_of_pair.tolist(), strict=True):
-        table[s][f] = by_rank[p % len(names)]
-    return tuple(tuple(row) for row in table), f_of_pair[pair_idx]
+    seen: list[list[str]] = [[] for _ in defaults]
+    for p, s in zip(pairs.tolist(), pair_sensor.tolist(), strict=True):
+        seen[s].append(by_rank[p % len(names)])  # pairs are sorted: in f_of_pair order
+    table = [tuple(own or default) for own, default in zip(seen, defaults, strict=True)]
+    width = max(len(row) for row in (*table, *defaults))  # 2 for REACH, whatever the day
+    return tuple(row + ("",) * (width - len(row)) for row in table), f_of_pair[pair_idx]
 
 
 def _latest_per_cell(cell: np.ndarray, created_at: np.ndarray) -> np.ndarray:

@@ -4,8 +4,12 @@
 Existing consumers read these files by variable name, so names, shapes and meanings
 are fixed by the spec. Attribute values follow the ISTP guide as checked by
 ``spacepy.pycdf.istp``: FIELDNAM is the variable name, FILLVAL is the ISTP value
-of the type (NaN is written as FILLVAL), text FORMAT widths are string lengths,
-DISPLAY_TYPE is ``time_series`` for (T) and ``spectrogram`` for more dimensions.
+of the type (NaN is written as FILLVAL), text FORMAT widths are string lengths.
+DISPLAY_TYPE draws what a person expects: (T, S) variables are ``time_series`` with
+``LABL_PTR_1`` (one labelled line per sensor, as the guide does for vectors), (T, S, F)
+ones ``spectrogram``. UNITS are strings astropy parses to the intended physical type
+(the SWxSOC loader builds quantities from them; ``rad`` would be the radian there), and
+each data variable has ``SI_conversion``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,21 @@ CDF_INT4, CDF_DOUBLE, CDF_TIME_TT2000, CDF_CHAR = 4, 45, 33, 51
 _TYPE_NAMES = {CDF_INT4: "CDF_INT4", CDF_DOUBLE: "CDF_DOUBLE",
                CDF_TIME_TT2000: "CDF_TIME_TT2000", CDF_CHAR: "CDF_CHAR"}
 _EPOCH_RANGE = ((1990, 1, 1), (2100, 1, 1))  # valid Epoch: long before launch, far ahead
+
+
+@dataclass(frozen=True)
+class Units:
+    """UNITS (an astropy-parsable string) and ISTP ``SI_conversion`` (``factor>SI unit``)."""
+
+    units: str
+    si_conversion: str
+
+
+# 1 rad = 1 cGy exactly, so UDL's rad/s values are stored unchanged as cGy/s.
+DOSE_RATE = Units("cGy/s", "1.0E-2>Gy/s")
+ANGLE = Units("deg", "1.745329252E-2>rad")  # pi / 180
+LENGTH = Units("km", "1.0E3>m")
+FLAG = Units(" ", " > ")  # a dimensionless code: ISTP's blank unit, astropy's dimensionless
 
 GLOBAL_TEXT = {
     "Data_level": "L1C>Level 1 C",
@@ -115,8 +134,9 @@ def resolution_text(ns: int) -> str:
 
 
 def global_attributes(arrays: ProductArrays, file_name: str, sensor_id: str,
-                      data_version: str) -> dict[str, str]:
-    """The spec's global attributes for a file named ``file_name``."""
+                      data_version: str, parent: str) -> dict[str, str]:
+    """The spec's global attributes for a file named ``file_name`` made from the artifact
+    named ``parent``."""
     mode = instrument_mode(sensor_id)
     return {
         **GLOBAL_TEXT,
@@ -127,6 +147,8 @@ def global_attributes(arrays: ProductArrays, file_name: str, sensor_id: str,
         "Generation_date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
         "Generated_by": f"swxsoc_reach {__version__} (NASA GSFC SWxSOC), from UDL records of "
                         "The Aerospace Corporation",
+        "Software_version": __version__,
+        "Parents": parent,
         "UDL_Source": arrays.descriptor,
     }
 
@@ -152,25 +174,25 @@ def define_variables(arrays: ProductArrays) -> list[Variable]:
               "where a sensor has fewer dosimeters",
               DEPEND_1="sensor_ids", DEPEND_2="dosimeter_flavor_ids"),
         _data("dose_rate", arrays.dose_rate, tsf_dims,
-              "Dose rate of each dosimeter (seoList[0].obValue)", "rad/s",
-              (0.0, 1.0), "E12.4", scale="log"),
-        _data("lat", arrays.lat, ts_dims, "Geodetic latitude of the sensor", "degrees",
+              "Dose rate of each dosimeter (seoList[0].obValue) in rad/s (= cGy/s)",
+              DOSE_RATE, (0.0, 1.0), "E12.4", scale="log"),
+        _data("lat", arrays.lat, ts_dims, "Geodetic latitude of the sensor", ANGLE,
               (-90.0, 90.0), "F8.3"),
-        _data("lon", arrays.lon, ts_dims, "Geodetic longitude of the sensor", "degrees",
+        _data("lon", arrays.lon, ts_dims, "Geodetic longitude of the sensor", ANGLE,
               (-180.0, 360.0), "F8.3"),
-        _data("alt", arrays.alt, ts_dims, "Altitude of the sensor above the geoid", "km",
+        _data("alt", arrays.alt, ts_dims, "Altitude of the sensor above the geoid", LENGTH,
               (0.0, 100_000.0), "F10.3"),
         _data("obQuality", arrays.ob_quality, ts_dims,
-              "Worst (largest) seoList[0].obQuality over the sensor's dosimeters", " ",
+              "Worst (largest) seoList[0].obQuality over the sensor's dosimeters", FLAG,
               (0.0, 65_535.0), "F6.0"),
         _data("dose_rate_quality", arrays.dose_rate_quality, tsf_dims,
-              "Quality flag of each dose rate (its own seoList[0].obQuality)", " ",
+              "Quality flag of each dose rate (its own seoList[0].obQuality)", FLAG,
               (0.0, 65_535.0), "F6.0"),
     ]
     for k, axis in enumerate("xyz"):
         variables.append(_data(
             f"sensor_position_{axis}", arrays.position[:, :, k], ts_dims,
-            f"Sensor position {axis.upper()} (senPos[{k}]), GEI/J2000", "km",
+            f"Sensor position {axis.upper()} (senPos[{k}]), GEI/J2000", LENGTH,
             (-100_000.0, 100_000.0), "F11.3", COORDINATE_SYSTEM="GEI",
         ))
     return variables
@@ -223,7 +245,7 @@ def _ints(name: str, values: np.ndarray, catdesc: str) -> Variable:
     })
 
 
-def _data(name: str, values: np.ndarray, dims: tuple[int, ...], catdesc: str, units: str,
+def _data(name: str, values: np.ndarray, dims: tuple[int, ...], catdesc: str, units: Units,
           valid: tuple[float, float], fmt: str, scale: str = "linear", **extra: str) -> Variable:
     attrs: dict[str, Any] = {
         "CATDESC": catdesc,
@@ -234,11 +256,13 @@ def _data(name: str, values: np.ndarray, dims: tuple[int, ...], catdesc: str, un
     if len(dims) == 2:
         attrs |= {"DEPEND_2": "dosimeter_flavor_ids", "LABL_PTR_2": "dosimeter_flavor_labels"}
     attrs |= {
-        "DISPLAY_TYPE": "spectrogram",  # every data variable has sensor (and flavor) dims
+        # (T, S): a line per sensor; (T, S, F): sensor x time, one panel per flavor
+        "DISPLAY_TYPE": "time_series" if len(dims) == 1 else "spectrogram",
         "FIELDNAM": name,
         "FILLVAL": DOUBLE_FILL,
         "FORMAT": fmt,
-        "UNITS": units,
+        "UNITS": units.units,
+        "SI_conversion": units.si_conversion,
         "VALIDMIN": valid[0],
         "VALIDMAX": valid[1],
         "VAR_TYPE": "data",

@@ -48,27 +48,47 @@ def window(minutes: float, *, start_minute: float = 0.0,
     return start, start + dt.timedelta(minutes=minutes) - dt.timedelta(microseconds=1)
 
 
+def write_window(directory: Path, options: SyntheticOptions | None = None, *,
+                 minutes: float = 10.0, start_minute: float = 0.0, output_format: str = "csv",
+                 edit: Callable[[list[Record]], list[Record]] | None = None,
+                 name: str | None = None, day: dt.date = DAY) -> Artifact:
+    """Write synthetic records of a window of ``day`` (optionally edited) as an artifact."""
+    start, end = window(minutes, start_minute=start_minute, day=day)
+    options = options or SyntheticOptions()
+    records = list(iter_records(day, options, start=start, end=end))
+    if edit is not None:
+        records = edit(records)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / (name or artifact_name(day, options.sensor_id, output_format))
+    if output_format == "json":
+        write_json(path, records)
+    else:
+        write_csv(path, records, options)
+    return Artifact(path, records, day)
+
+
+def _only_sensors(*labels: str) -> Callable[[list[Record]], list[Record]]:
+    return lambda records: [r for r in records if r["idSensor"] in labels]
+
+
+@pytest.fixture(scope="session")
+def only_sensors() -> Callable[..., Callable[[list[Record]], list[Record]]]:
+    """An edit keeping the records of the given sensors only (the other pods were silent)."""
+    return _only_sensors
+
+
+@pytest.fixture(scope="session")
+def artifact_writer() -> Callable[..., Artifact]:
+    """``write_window``, for fixtures wider than one test."""
+    return write_window
+
+
 @pytest.fixture
 def make_artifact(tmp_path: Path) -> Callable[..., Artifact]:
-    """Factory: write synthetic records (optionally edited) as a CSV or JSON artifact."""
+    """Factory: ``write_window`` into ``tmp_path/raw``."""
 
-    def make(options: SyntheticOptions | None = None, *, minutes: float = 10.0,
-             start_minute: float = 0.0, output_format: str = "csv",
-             edit: Callable[[list[Record]], list[Record]] | None = None,
-             name: str | None = None, day: dt.date = DAY) -> Artifact:
-        start, end = window(minutes, start_minute=start_minute, day=day)
-        options = options or SyntheticOptions()
-        records = list(iter_records(day, options, start=start, end=end))
-        if edit is not None:
-            records = edit(records)
-        directory = tmp_path / "raw"
-        directory.mkdir(exist_ok=True)
-        path = directory / (name or artifact_name(day, options.sensor_id, output_format))
-        if output_format == "json":
-            write_json(path, records)
-        else:
-            write_csv(path, records, options)
-        return Artifact(path, records, day)
+    def make(options: SyntheticOptions | None = None, **kwargs: Any) -> Artifact:
+        return write_window(tmp_path / "raw", options, **kwargs)
 
     return make
 

@@ -106,9 +106,9 @@ CASES = {
     "two-descriptors": Case("descriptors PROVISIONAL, QUICKLOOK",
                             edit=edit_record(7, descriptor="PROVISIONAL")),
     "no-record-in-day": Case("no record in day 2026-01-02", day=dt.date(2026, 1, 2)),
-    "unknown-sensor-in-records": Case("unknown sensor(s) REACH-999",
-                                      options=SyntheticOptions(),
-                                      edit=edit_record(0, idSensor="REACH-999")),
+    "unnumbered-sensor-in-records": Case("idSensor 'POD-9' is not of the form REACH-<number>",
+                                         options=SyntheticOptions(),
+                                         edit=edit_record(0, idSensor="POD-9")),
     "unknown-sensor-requested": Case("unknown sensor 'REACH-999'", sensor_id="REACH-999"),
     "other-sensor-in-single-sensor-file": Case(
         "a REACH-135 artifact holds records of REACH-101",

@@ -1,5 +1,6 @@
-"""The product opens in three independent readers and passes spacepy's ISTP checks
-(l1c-cdf.md "How we know it is right", "Variables")."""
+"""The product opens in three independent readers, passes spacepy's ISTP checks, and its
+units, display hints and compression are what every reader expects, for every product
+kind (l1c-cdf.md "How we know it is right", "Variables", "Compression")."""
 
 from __future__ import annotations
 
@@ -10,12 +11,29 @@ import numpy as np
 import pytest
 
 from swxsoc_reach.cdf import process_file
+from swxsoc_reach.cdf.write import GZIP_LEVEL
 from swxsoc_reach.synthetic import SyntheticOptions
 
 DOUBLE_VARIABLES = ("dose_rate", "lat", "lon", "alt", "obQuality", "dose_rate_quality",
                     "sensor_position_x", "sensor_position_y", "sensor_position_z")
+TIME_SENSOR = ("lat", "lon", "alt", "obQuality", "sensor_position_x", "sensor_position_y",
+               "sensor_position_z")
+# spacepy's validdisplaytype wants a spectrogram for every multi-dimensional variable; the
+# spec keeps (T, S) variables as labelled time series (l1c-cdf.md: expected, not a finding)
+EXPECTED = "Multi dim variable with time_series display type."
+# astropy's physical type of each variable's UNITS (cGy/s has none of its own: checked by
+# conversion below)
+PHYSICAL_TYPES = {"Epoch": "time", "lat": "angle", "lon": "angle", "alt": "length",
+                  "sensor_position_x": "length", "sensor_position_y": "length",
+                  "sensor_position_z": "length", "obQuality": "dimensionless",
+                  "dose_rate_quality": "dimensionless"}
 SCENARIOS = {
     "all-sensors": {"options": SyntheticOptions(duplicate_fraction=0.05, gap_fraction=0.1)},
+    "fill-heavy": {  # three pods of 32 report, with gaps: most cells are fill
+        "options": SyntheticOptions(gap_fraction=0.5),
+        "edit": lambda records: [r for r in records
+                                 if r["idSensor"] in ("REACH-101", "REACH-140", "REACH-181")],
+    },
     "one-sensor": {"options": SyntheticOptions(sensor_id="REACH-135")},
     "single-timestamp": {"options": SyntheticOptions(), "minutes": 5 / 60},
     "one-flavor": {
@@ -47,9 +65,58 @@ def test_product_passes_spacepy_istp_checks(product, pycdf) -> None:
     from spacepy.pycdf import istp
 
     with pycdf.CDF(str(product)) as cdf:
-        assert istp.FileChecks.all(cdf) == []  # also runs VariableChecks.all on every variable
+        # FileChecks.all also runs VariableChecks.all on every variable
+        assert istp.FileChecks.all(cdf) == [f"{name}: {EXPECTED}" for name in TIME_SENSOR]
         for name in cdf:
-            assert istp.VariableChecks.all(cdf[name]) == [], name
+            expected = [EXPECTED] if name in TIME_SENSOR else []
+            assert istp.VariableChecks.all(cdf[name]) == expected, name
+
+
+def test_product_display_types_draw_a_line_per_sensor_or_a_spectrogram(product, pycdf) -> None:
+    with pycdf.CDF(str(product)) as cdf:
+        for name in DOUBLE_VARIABLES:
+            attrs = cdf[name].attrs
+            if name in TIME_SENSOR:
+                assert cdf[name].shape[1:] == cdf["sensor_ids"].shape, name
+                assert (attrs["DISPLAY_TYPE"], attrs["LABL_PTR_1"]) == (
+                    "time_series", "sensor_labels"), name
+            else:  # (T, S, F): sensor x time, one panel per flavor
+                assert attrs["DISPLAY_TYPE"] == "spectrogram", name
+                assert len(cdf[name].shape) == 3, name
+
+
+def test_product_units_parse_in_astropy_to_the_intended_physical_type(product, pycdf) -> None:
+    import astropy.units as u
+
+    with pycdf.CDF(str(product)) as cdf:
+        units = {name: cdf[name].attrs["UNITS"] for name in cdf if "UNITS" in cdf[name].attrs}
+        assert set(units) == {"Epoch", *DOUBLE_VARIABLES}  # every variable that has a unit
+        for name, text in units.items():
+            parsed = u.Unit(text)  # what swxsoc's SWXData does with UNITS
+            if name == "dose_rate":
+                # 1 rad = 1 cGy: UDL's rad/s values, convertible to the SI unit by 0.01
+                assert parsed.to(u.Gy / u.s) == pytest.approx(0.01)
+                assert parsed.to(u.J / (u.kg * u.s)) == pytest.approx(0.01)
+                assert "rad/s (= cGy/s)" in cdf[name].attrs["CATDESC"]
+            else:
+                assert str(parsed.physical_type) == PHYSICAL_TYPES[name], name
+        for name in DOUBLE_VARIABLES:  # SI_conversion "factor>unit" agrees with astropy
+            factor, _, si = cdf[name].attrs["SI_conversion"].partition(">")
+            if si.strip():
+                assert u.Unit(units[name]).to(si) == pytest.approx(float(factor)), name
+            else:
+                assert u.Unit(units[name]) == u.dimensionless_unscaled, name
+
+
+def test_product_compresses_data_variables_only(product, pycdf) -> None:
+    with pycdf.CDF(str(product)) as cdf:
+        for name in cdf:
+            kind, level = cdf[name].compress()
+            if cdf[name].attrs["VAR_TYPE"] == "data":
+                assert (kind.value, level) == (pycdf.const.GZIP_COMPRESSION.value,
+                                               GZIP_LEVEL), name
+            else:  # Epoch and the metadata variables: CDAWeb flags a compressed Epoch
+                assert kind.value == pycdf.const.NO_COMPRESSION.value, name
 
 
 def test_product_opens_in_cdflib_xarray(product) -> None:
@@ -104,7 +171,7 @@ def test_product_variables_have_the_spec_types_and_attributes(product, pycdf) ->
         dose = cdf["dose_rate"].attrs
         assert (dose["UNITS"], dose["DEPEND_0"], dose["DEPEND_1"], dose["DEPEND_2"],
                 dose["LABL_PTR_1"], dose["LABL_PTR_2"], dose["VALIDMIN"]) == (
-            "rad/s", "Epoch", "sensor_ids", "dosimeter_flavor_ids", "sensor_labels",
+            "cGy/s", "Epoch", "sensor_ids", "dosimeter_flavor_ids", "sensor_labels",
             "dosimeter_flavor_labels", 0.0)
         for name in ("lat", "lon", "alt", "obQuality", "sensor_position_x"):
             attrs = cdf[name].attrs

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from swxsoc_reach.cdf import process_file
+from swxsoc_reach.mission import sensors
 from swxsoc_reach.paths import cdf_relpath
 from swxsoc_reach.synthetic import SyntheticOptions
 
@@ -194,7 +195,44 @@ def test_process_file_makes_valid_cdf_for_sensor_with_one_flavor_only(
 
     artifact = make_artifact(SyntheticOptions(sensor_id="REACH-135"), minutes=2, edit=dose1_only)
     contents = read_cdf(process_file(artifact.path, tmp_path, day=artifact.day)[0])
-    assert contents["dosimeter_flavors"].shape == (1, 1)
+    # the dataset's shape whatever the day holds: F = 2, the missing flavor blank and fill
+    assert contents["dosimeter_flavors"].tolist() == [["DOSE1 (Flavor X) in rad/second", ""]]
+    round_trip(contents, artifact.records)
+
+
+def test_process_file_sensor_axis_is_the_mission_table_when_day_holds_few_sensors(
+    make_artifact, only_sensors, round_trip, read_cdf, tmp_path
+) -> None:
+    reporting = ("REACH-108", "REACH-135", "REACH-181")
+    artifact = make_artifact(minutes=2, edit=only_sensors(*reporting))
+    contents = read_cdf(process_file(artifact.path, tmp_path, day=artifact.day)[0])
+    table = sensors()
+    assert contents["sensor_labels"] == [s.sensor_id for s in table]  # 32, sorted
+    assert len(table) == 32
+    for s, sensor in enumerate(table):
+        # a silent sensor carries the mission table's flavors, as UDL spells them
+        assert list(contents["dosimeter_flavors"][s]) == [
+            f"DOSE{k + 1} (Flavor {flavor}) in rad/second" for k, flavor in
+            enumerate(sensor.flavors)]
+    np.testing.assert_array_equal(contents["cdf"].varget("sensor_ids"),
+                                  [s.number for s in table])
+    round_trip(contents, artifact.records)  # silent sensors: every cell fill
+
+
+def test_process_file_adds_unknown_sensor_to_the_axis_with_a_warning(
+    make_artifact, round_trip, read_cdf, tmp_path, caplog
+) -> None:
+    def newcomer(records):  # a pod the table does not know yet, between two it does
+        return [*records, *({**r, "idSensor": "REACH-150"} for r in records
+                            if r["idSensor"] == "REACH-149")]
+
+    artifact = make_artifact(minutes=1, edit=newcomer)
+    with caplog.at_level(logging.WARNING, logger="swxsoc_reach.cdf"):
+        contents = read_cdf(process_file(artifact.path, tmp_path, day=artifact.day)[0])
+    assert "REACH-150 not in the REACH sensor table" in caplog.text
+    labels = contents["sensor_labels"]
+    assert len(labels) == 33 and labels == sorted(labels)
+    assert labels.index("REACH-150") == labels.index("REACH-149") + 1
     round_trip(contents, artifact.records)
 
 
@@ -204,6 +242,7 @@ def test_process_file_names_single_sensor_product_by_its_number(make_artifact, r
     assert artifact.path.name.startswith("REACH-135_")
     (cdf,) = process_file(artifact.path, tmp_path, day=artifact.day)  # sensor from the file name
     assert cdf.name == "reach_135_l1c_prelim_20260101T000000_v1.0.0.cdf"
+    assert read_cdf(cdf)["sensor_labels"] == ["REACH-135"]  # its one sensor, not the table
     attrs = read_cdf(cdf)["globals"]
     assert attrs["Instrument_mode"] == "135"
     assert attrs["Logical_source"] == "reach_135_l1c_prelim"
@@ -293,6 +332,8 @@ def test_process_file_keeps_global_attributes_of_the_spec(make_artifact, read_cd
     assert attrs["Logical_file_id"] == "reach_all_l1c_prelim_20260101T000000_v1.2.3"
     assert attrs["Instrument_mode"] == "all"
     assert swxsoc_reach.__version__ in attrs["Generated_by"]
+    assert attrs["Software_version"] == swxsoc_reach.__version__
+    assert attrs["Parents"] == artifact.path.name  # provenance: the artifact it was made from
     assert dt.date.fromisoformat(attrs["Generation_date"])
     for name, value in {
         "Data_level": "L1C>Level 1 C", "Data_type": "prelim>Preliminary",
@@ -339,7 +380,8 @@ def test_process_file_overwrites_previous_product(make_artifact, read_cdf, tmp_p
     second = make_artifact(SyntheticOptions(sensor_id="REACH-135"), minutes=2)
     assert process_file(second.path, tmp_path, day=second.day) == [cdf]
     assert len(read_cdf(cdf)["Epoch"]) == 24
-    assert [p.name for p in cdf.parent.iterdir()] == [cdf.name]
+    # no temporary left behind (the day's summary JSON of cdf/summary.py sits beside it)
+    assert [p.name for p in cdf.parent.iterdir() if p.suffix != ".json"] == [cdf.name]
 
 
 def test_process_file_accepts_str_paths(make_artifact, tmp_path) -> None:
