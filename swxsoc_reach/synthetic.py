@@ -35,6 +35,7 @@ EARTH_RADIUS_KM = 6371.0
 IRIDIUM_ALT_KM = 780.0
 IRIDIUM_INCLINATION_DEG = 86.4
 IRIDIUM_PERIOD_S = 6027.0  # ~100.5 min
+_PER_HOUR = 3600 / SAMPLE_PERIOD_S  # samples an hour
 EXTRA_KEYS = ("msgType", "srcIds", "origin", "senReferenceFrame", "updatedAt", "updatedBy")
 
 
@@ -52,6 +53,7 @@ class SyntheticOptions:
     nested_style: Literal["json", "repr"] = "json"  # how CSV serializes seoList/senPos
     extra_keys: bool = False  # newer UDL answers carry more keys
     shuffle_columns: bool = False  # CSV columns in a seeded random order
+    absent: tuple[tuple[str, float, float], ...] = ()  # (sensor, from hour, to hour): silent
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,9 @@ def iter_records(
             d = data[sensor]
             when_dt = _ob_time(day_start, index, d.offset_ms)
             if (start and when_dt < start) or (end and when_dt > end) or when_dt >= day_end:
+                continue
+            if any(sensor.sensor_id == silent and lo_h <= index / _PER_HOUR < hi_h
+                   for silent, lo_h, hi_h in options.absent):
                 continue
             if options.gap_fraction and _unit_hash(options.seed, "gap", sensor.sensor_id,
                                                    day, index) < options.gap_fraction:

@@ -4,20 +4,31 @@ udl.md "The query": ``obTime=A..B`` inclusive at both ends, ``idSensor``
 (records without one never match it), ``descriptor``, ``source``, ``dataMode``,
 ``sort=obTime`` and ``firstResult`` / ``maxResults`` under the server's cap.
 
-A day is rendered once (``synthetic.iter_records``, ~70 s for all sensors) into
-one serialized blob indexed by ``obTime``, so any window is two binary searches
-and a slice. A short window of a large day not rendered yet is generated on its
-own instead (the neighbouring day a boundary query touches, tests of one hour).
+A day is rendered once (``synthetic.iter_records``, ~70-100 s for all sensors)
+into serialized records indexed by ``obTime``, so any window is two binary
+searches and a slice. A small day's records stay in memory; a large day's go to
+a file in the store's own temporary directory and are read back per answer
+(``os.pread``), so the server holds only the index (~45 MB for a full ``ALL``
+day) and serves any day at any window size in bounded memory (issue 11.3; it
+grew to ~20 GB on a full day before). A short window of a large day not
+rendered yet is generated on its own instead (the neighbouring day a boundary
+query touches, tests of one hour).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import datetime as dt
+import os
+import shutil
+import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,8 +43,8 @@ PARAMS = frozenset({"obTime", "idSensor", "source", "dataMode", "descriptor", "s
                     "firstResult", "maxResults"})
 _SOURCE, _DATA_MODE = "Aerospace", "REAL"  # what every synthetic record carries
 _WHOLE_DAY_AT = dt.timedelta(hours=1)  # a query this long renders (and keeps) its whole day
-_SMALL_DAY = 200_000  # records: days this small are always rendered whole
-_KEPT_BYTES = 2 * 1024**3  # rendered days kept while they fit (a full ALL day is ~0.9 GB)
+MEMORY_RECORDS = 200_000  # records: days this small are rendered whole, into memory
+_KEPT_DAYS = 8  # rendered days kept (index ~45 MB, file ~0.9 GB each for a full ALL day)
 _ONE_MS = dt.timedelta(milliseconds=1)
 
 
@@ -99,24 +110,31 @@ def _ms_key(moment: dt.datetime, *, up: bool) -> bytes:
     return format_udl_time(moment).encode()
 
 
-class Slab:
-    """Serialized records sorted by ``obTime``: any range is two searches and a slice."""
+_TIME_WIDTH, _SENSOR_WIDTH, _ID_WIDTH = 24, 16, 36  # obTime as UDL writes it; uuid text
 
-    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
-        parts, times, sensors, ids = [], [], [], []
-        for record in records:
-            parts.append(orjson.dumps(record))
-            times.append(record["obTime"])
-            sensors.append(record.get("idSensor") or "")
-            ids.append(record["id"])
-        self.times = np.array(times, dtype="S")
-        if len(times) > 1 and not bool(np.all(self.times[:-1] <= self.times[1:])):
+
+class Slab:
+    """Serialized records sorted by ``obTime``: any range is two searches and a slice.
+
+    The records' bytes live where ``read(start, stop)`` finds them (memory or a file);
+    only the index (times, sensors, byte offsets) is held here.
+    """
+
+    def __init__(self, times: np.ndarray, sensors: np.ndarray, offsets: np.ndarray,
+                 read: Callable[[int, int], bytes], ids: Callable[[], np.ndarray]) -> None:
+        if len(times) > 1 and not bool(np.all(times[:-1] <= times[1:])):
             raise ValueError("synthetic records are not in obTime order")
-        self.sensors = np.array(sensors, dtype="S")
-        self.ids = ids
-        self.offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum([len(part) + 1 for part in parts], out=self.offsets[1:])
-        self.blob = b",".join(parts) + b","  # record k is blob[offsets[k]:offsets[k+1]-1]
+        self.times, self.sensors, self.offsets = times, sensors, offsets
+        self._read, self._ids = read, ids
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the slab holds (index, and records kept in memory)."""
+        return self.times.nbytes + self.sensors.nbytes + self.offsets.nbytes
+
+    def ids(self, index: np.ndarray) -> list[str]:
+        """The ids of the records at ``index``."""
+        return [i.decode() for i in self._ids()[index]]
 
     def select(self, lo: bytes, hi: bytes, sensor: bytes | None) -> np.ndarray:
         """Indexes of records with ``lo <= obTime <= hi`` (and the sensor, if given)."""
@@ -126,24 +144,86 @@ class Slab:
         return index if sensor is None else index[self.sensors[i:j] == sensor]
 
     def pieces(self, index: np.ndarray) -> list[bytes]:
-        """The serialized records at ``index``, a contiguous run as one slice."""
+        """The serialized records at ``index``, each contiguous run read as one slice."""
         if len(index) == 0:
             return []
-        if index[-1] - index[0] + 1 == len(index):
-            return [self.blob[self.offsets[index[0]]:self.offsets[index[-1] + 1] - 1]]
-        return [self.blob[self.offsets[k]:self.offsets[k + 1] - 1] for k in index]
+        breaks = np.flatnonzero(np.diff(index) != 1) + 1
+        starts = np.concatenate(([0], breaks))
+        stops = np.concatenate((breaks, [len(index)]))
+        offsets = self.offsets
+        return [self._read(int(offsets[index[a]]), int(offsets[index[b - 1] + 1]) - 1)
+                for a, b in zip(starts, stops, strict=True)]
+
+
+def render(records: Iterable[dict[str, Any]], path: Path | None = None) -> Slab:
+    """Serialize records (in ``obTime`` order) into a slab: in memory, or into ``path``.
+
+    Streams: besides the index, only a buffer of records is held while rendering.
+    """
+    times, sensors, ids = bytearray(), bytearray(), bytearray()
+    sizes = array("q")
+    blob = bytearray()
+    with contextlib.ExitStack() as stack:
+        write = blob.extend
+        if path is not None:
+            write = stack.enter_context(open(path, "wb", buffering=1 << 22)).write
+        for record in records:
+            text = orjson.dumps(record) + b","
+            write(text)
+            sizes.append(len(text))
+            times += record["obTime"].encode().ljust(_TIME_WIDTH, b"\0")[:_TIME_WIDTH]
+            sensors += (record.get("idSensor") or "").encode().ljust(_SENSOR_WIDTH, b"\0")
+            ids += record["id"].encode().ljust(_ID_WIDTH, b"\0")
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(sizes, dtype=np.int64), out=offsets[1:])
+    time_index = np.frombuffer(bytes(times), dtype=f"S{_TIME_WIDTH}")
+    sensor_index = np.frombuffer(bytes(sensors), dtype=f"S{_SENSOR_WIDTH}")
+    if path is None:
+        data, id_array = bytes(blob), np.frombuffer(bytes(ids), dtype=f"S{_ID_WIDTH}")
+        return Slab(time_index, sensor_index, offsets, lambda a, b: data[a:b],
+                    lambda: id_array)
+    id_path = path.with_suffix(".ids")
+    id_path.write_bytes(ids)
+    return Slab(time_index, sensor_index, offsets, _file_reader(path),
+                lambda: np.fromfile(id_path, dtype=f"S{_ID_WIDTH}"))
+
+
+def _file_reader(path: Path) -> Callable[[int, int], bytes]:
+    """``read(start, stop)`` on a file: each call opens it (an evicted day's file may go)."""
+
+    def read(start: int, stop: int) -> bytes:
+        with open(path, "rb", buffering=0) as fh:
+            return os.pread(fh.fileno(), stop - start, start)
+
+    return read
 
 
 Found = list[tuple[Slab, np.ndarray]]
 
 
 class DayStore:
-    """Rendered days (the most recent few kept), each rendered by one thread only."""
+    """Rendered days (the most recent few kept), each rendered by one thread only.
 
-    def __init__(self) -> None:
+    Days of more than ``memory_records`` records are rendered into files under a
+    private temporary directory, removed by ``close`` (and with an evicted day).
+    """
+
+    def __init__(self, memory_records: int = MEMORY_RECORDS) -> None:
+        self._memory_records = memory_records
         self._lock = threading.Lock()
-        self._days: collections.OrderedDict[Any, Slab] = collections.OrderedDict()
+        self._days: collections.OrderedDict[Any, tuple[Slab, Path | None]] = (
+            collections.OrderedDict())
         self._rendering: dict[Any, threading.Lock] = {}
+        self._dir: Path | None = None
+        self._serial = 0
+
+    def close(self) -> None:
+        """Forget every rendered day and remove their files."""
+        with self._lock:
+            self._days.clear()
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir = None
 
     def find(self, data: SyntheticOptions, query: Query,
              empty_days: frozenset[dt.date] = frozenset()) -> Found:
@@ -168,7 +248,7 @@ class DayStore:
         """Ids of the day's records that an ``idSensor`` (or ALL) query gets, in order."""
         slab = self.whole(data, day)
         sensor = None if sensor_id == ALL_SENSORS else sensor_id.encode()
-        return [slab.ids[k] for k in slab.select(b"", b"\xff", sensor)]
+        return slab.ids(slab.select(b"", b"\xff", sensor))
 
     def _slab(self, options: SyntheticOptions, day: dt.date, lo: dt.datetime,
               hi: dt.datetime) -> Slab:
@@ -176,10 +256,9 @@ class DayStore:
         with self._lock:
             if (options, day) in self._days:
                 self._days.move_to_end((options, day))
-                return self._days[(options, day)]
-        per_day = 2 * SAMPLES_PER_DAY * len(day_sensors(options.sensor_id))
-        if hi - lo < _WHOLE_DAY_AT and per_day > _SMALL_DAY:
-            return Slab(iter_records(day, options, start=lo, end=hi))
+                return self._days[(options, day)][0]
+        if hi - lo < _WHOLE_DAY_AT and _day_size(options) > self._memory_records:
+            return render(iter_records(day, options, start=lo, end=hi))
         return self.whole(options, day)
 
     def whole(self, options: SyntheticOptions, day: dt.date) -> Slab:
@@ -190,15 +269,30 @@ class DayStore:
         with gate:
             with self._lock:
                 if key in self._days:
-                    return self._days[key]
-            slab = Slab(iter_records(day, options))
+                    return self._days[key][0]
+            path = self._new_file() if _day_size(options) > self._memory_records else None
+            slab = render(iter_records(day, options), path)
             with self._lock:
-                self._days[key] = slab
-                while (len(self._days) > 1
-                       and sum(len(kept.blob) for kept in self._days.values()) > _KEPT_BYTES):
-                    self._days.popitem(last=False)
+                self._days[key] = (slab, path)
+                while len(self._days) > _KEPT_DAYS:
+                    _, (_, old) = self._days.popitem(last=False)
+                    if old is not None:
+                        old.unlink(missing_ok=True)
+                        old.with_suffix(".ids").unlink(missing_ok=True)
                 self._rendering.pop(key, None)
             return slab
+
+    def _new_file(self) -> Path:
+        with self._lock:
+            if self._dir is None:
+                self._dir = Path(tempfile.mkdtemp(prefix=f"swxsoc-reach-udl-{os.getpid()}-"))
+            self._serial += 1
+            return self._dir / f"day-{self._serial}.json"
+
+
+def _day_size(options: SyntheticOptions) -> int:
+    """Records in a full day of ``options`` (without duplicates)."""
+    return 2 * SAMPLES_PER_DAY * len(day_sensors(options.sensor_id))
 
 
 def page(found: Sequence[tuple[Slab, np.ndarray]], first: int,

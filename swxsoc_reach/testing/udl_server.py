@@ -6,7 +6,8 @@ Tests, benchmarks and the demo point the downloader at it with ``--udl-url``.
 ``ServerConfig`` sets what real UDL does unannounced: a cap on records per
 answer, latency, a rate limit answering 429 with ``Retry-After``, an
 ``Authorization`` check (401), seeded faults (500s, dropped connections, bodies
-cut short), days without data and days that always fail. Helpers for tests:
+shorter than announced, 200s whose JSON is cut off mid-way), days without data
+and days that always fail. Helpers for tests:
 ``/_stats`` (counters, request log), ``/_ids?day=`` (the ids of a day's
 records), ``/_warm?day=`` (render a day now).
 
@@ -25,6 +26,7 @@ import datetime as dt
 import http.client
 import math
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -40,7 +42,13 @@ import orjson
 from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.synthetic import SyntheticOptions
 from swxsoc_reach.testing.processes import stop_process
-from swxsoc_reach.testing.udl_data import BadQueryError, DayStore, page, parse_query
+from swxsoc_reach.testing.udl_data import (
+    MEMORY_RECORDS,
+    BadQueryError,
+    DayStore,
+    page,
+    parse_query,
+)
 from swxsoc_reach.udl.client import API_PATH
 
 HOST = "127.0.0.1"
@@ -66,6 +74,8 @@ class ServerConfig:
     error_rate: float = 0.0  # answer 500
     drop_rate: float = 0.0  # close the connection without an answer
     truncate_rate: float = 0.0  # announce the whole body, send half, close
+    cut_rate: float = 0.0  # a 200 whose body stops inside its JSON (announced as sent)
+    memory_records: int = MEMORY_RECORDS  # larger days are served from files (read at start)
     page_shift: int = 0  # later pages start this many records early (records inserted meanwhile)
 
 
@@ -73,7 +83,7 @@ class _State:
     """Config, data, rate bucket, fault stream and counters shared by the handler threads."""
 
     def __init__(self, config: ServerConfig) -> None:
-        self.store = DayStore()
+        self.store = DayStore(config.memory_records)
         self._lock = threading.Lock()
         self.configure(config)
 
@@ -131,7 +141,7 @@ class _State:
         with self._lock:
             draw = self._faults.random()
         for name, rate in (("error", c.error_rate), ("drop", c.drop_rate),
-                           ("truncate", c.truncate_rate)):
+                           ("truncate", c.truncate_rate), ("cut", c.cut_rate)):
             if draw < rate:
                 return name
             draw -= rate
@@ -193,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
             state.record(entry)
             self.close_connection = True
             return None
-        truncate = fault == "truncate"
+        truncate = fault if fault in ("truncate", "cut") else None
         try:
             q = parse_query({k: v[-1] for k, v in query.items()},
                             descriptor=config.data.descriptor, cap=config.cap)
@@ -217,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, state: _State, entry: dict[str, Any], status: int,
                 body: bytes | dict[str, str], content_type: str = "application/json", *,
-                headers: dict[str, str] | None = None, truncate: bool = False) -> None:
+                headers: dict[str, str] | None = None, truncate: str | None = None) -> None:
         """Log an API request with its status, then send the answer (a dict as JSON)."""
         entry["status"] = status
         state.record(entry)
@@ -238,14 +248,18 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, "\n".join(ids).encode(), "text/plain")
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json", *,
-              headers: dict[str, str] | None = None, truncate: bool = False) -> None:
+              headers: dict[str, str] | None = None, truncate: str | None = None) -> None:
+        """Send an answer; ``truncate`` "truncate" sends half of it and closes, "cut"
+        announces and sends only its first half."""
+        if truncate == "cut":
+            body = body[: len(body) // 2]
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        if truncate:
+        if truncate == "truncate":
             self.wfile.write(body[: len(body) // 2])
             self.close_connection = True
         else:
@@ -297,12 +311,13 @@ class UdlServer:
         self._httpd.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving, close the socket and remove the rendered days' files."""
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=10)
             self._thread = None
         self._httpd.server_close()
+        self._state.store.close()
 
     def __enter__(self) -> UdlServer:
         return self.start()
@@ -447,6 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
                            help="share of connections closed without an answer")
     behaviour.add_argument("--truncate-rate", type=float, default=0.0,
                            help="share of bodies cut in half")
+    behaviour.add_argument("--cut-rate", type=float, default=0.0,
+                           help="share of 200 answers whose JSON stops half-way")
+    behaviour.add_argument("--memory-records", type=int, default=MEMORY_RECORDS,
+                           help="days of more records are rendered into temporary files "
+                           "and read back per answer (bounded memory)")
     behaviour.add_argument("--page-shift", type=int, default=0,
                            help="later pages start this many records early")
     return parser
@@ -465,24 +485,33 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         garbage_days=frozenset(args.garbage_day), cap=args.cap, latency_s=args.latency,
         rate_limit=args.rate_limit, burst=args.burst, auth=args.auth,
         fault_seed=args.fault_seed, error_rate=args.error_rate, drop_rate=args.drop_rate,
-        truncate_rate=args.truncate_rate, page_shift=args.page_shift,
+        truncate_rate=args.truncate_rate, cut_rate=args.cut_rate,
+        memory_records=args.memory_records, page_shift=args.page_shift,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Start, render the ``--warm`` days, print the URL, serve until killed."""
+    """Start, render the ``--warm`` days, print the URL, serve until killed.
+
+    SIGTERM (``stop_process``) ends it like Ctrl-C, so the rendered days' files go too.
+    """
     args = build_parser().parse_args(argv)
     server = UdlServer(config_from_args(args), args.host, args.port)
-    for day in args.warm:
-        server.warm(day)
-    print(server.url, flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        for day in args.warm:
+            server.warm(day)
+        print(server.url, flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -5,36 +5,46 @@ encoded into its own spool file as soon as it arrives (``pages.process_page``,
 in a worker process when given an executor), so memory holds a few pages, never
 the day; the spools are then concatenated in time order into the artifact,
 which appears under its final name only when complete (``fsutil.atomic_write``).
+A compressed artifact (``zstd``) is the same bytes as a stream of zstd frames:
+header, then each page's spool, each compressed on its own (``pages.compress``).
 Spools live in a private directory beside the artifact; one left by a killed
-run is removed when the day is next attempted.
+run is removed when the day is next attempted, and so is a half-written merge.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import tempfile
 import threading
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
+
+import pyarrow as pa
 
 from swxsoc_reach.fsutil import atomic_write
-from swxsoc_reach.paths import ARTIFACT_FORMATS
+from swxsoc_reach.paths import ARTIFACT_COMPRESSIONS, ARTIFACT_FORMATS
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.csvrows import CsvColumns
-from swxsoc_reach.udl.pages import PageJob, PageOutcome, process_page
+from swxsoc_reach.udl.pages import PageJob, PageOutcome, compress, process_page
 
 
 class DaySpool:
     """Spool files of one day's answer pages, merged in time order into the artifact."""
 
-    def __init__(self, final: Path, output_format: str, decoders: Executor | None = None) -> None:
+    def __init__(self, final: Path, output_format: str, decoders: Executor | None = None,
+                 compression: str = "none") -> None:
         if output_format not in ARTIFACT_FORMATS:
             raise ValueError(f"output format {output_format!r} is not one of {ARTIFACT_FORMATS}")
+        if compression not in ARTIFACT_COMPRESSIONS:
+            raise ValueError(f"compression {compression!r} is not one of "
+                             f"{ARTIFACT_COMPRESSIONS}")
         self.final = Path(final)
         self._format = output_format
+        self._compression = compression
         self._decoders = decoders
         self._columns = CsvColumns()
         self._lock = threading.Lock()
@@ -45,6 +55,8 @@ class DaySpool:
         self.final.parent.mkdir(parents=True, exist_ok=True)
         for stale in self.final.parent.glob(f".{self.final.name}.spool-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a killed run of this day
+        for stale in self.final.parent.glob(f".{self.final.name}.*.part"):
+            stale.unlink(missing_ok=True)  # a merge killed part-way (fsutil.atomic_path)
         self._dir = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.spool-",
                                           dir=self.final.parent))
         return self
@@ -60,7 +72,8 @@ class DaySpool:
         path = self._dir / f"{index:06d}-{page:05d}"
         while True:
             names, nested = self._columns.snapshot()
-            job = PageJob(window, path, self._format, seen, ids_from, names, nested)
+            job = PageJob(window, path, self._format, seen, ids_from, names, nested,
+                          self._compression)
             if self._decoders is None:
                 outcome = process_page(body, job)
             else:
@@ -77,35 +90,38 @@ class DaySpool:
     def merge(self) -> int:
         """Write the artifact from the spools in time order; return its size in bytes."""
         with atomic_write(self.final) as out:
-            if self._format == "csv":
-                out.write(self._columns.header())
-            else:
-                out.write(b"[")
+
+            def put(data: bytes) -> None:
+                out.write(compress(data, self._compression))
+
+            put(self._columns.header() if self._format == "csv" else b"[")
             width = len(self._columns.names)
             for number, key in enumerate(sorted(self._parts)):
                 path, spool_width = self._parts[key]
                 if self._format == "json" and number:
-                    out.write(b",")
+                    put(b",")
                 if spool_width == width:
                     with open(path, "rb") as spool:
                         shutil.copyfileobj(spool, out, 1 << 20)
                 else:
-                    _pad_rows(path, out, width - spool_width)
+                    put(_pad_rows(self._read_spool(path), width - spool_width))
             if self._format == "json":
-                out.write(b"]")
+                put(b"]")
         return self.final.stat().st_size
 
+    def _read_spool(self, path: Path) -> bytes:
+        """A spool's text, decompressed (one page: a few MB)."""
+        if self._compression == "none":
+            return path.read_bytes()
+        with pa.CompressedInputStream(pa.OSFile(os.fspath(path)), self._compression) as stream:
+            return stream.read()
 
-def _pad_rows(spool: Path, out: BinaryIO, missing: int) -> None:
-    """Copy CSV rows written before later windows added columns, adding empty cells."""
+
+def _pad_rows(spool: bytes, missing: int) -> bytes:
+    """CSV rows written before later windows added columns, with empty cells added."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     padding = [""] * missing
-    with open(spool, newline="", encoding="utf-8") as text:
-        for row in csv.reader(text):
-            writer.writerow(row + padding)
-            if buffer.tell() > 1 << 20:
-                out.write(buffer.getvalue().encode("utf-8"))
-                buffer.seek(0)
-                buffer.truncate()
-    out.write(buffer.getvalue().encode("utf-8"))
+    for row in csv.reader(io.StringIO(spool.decode("utf-8"), newline="")):
+        writer.writerow(row + padding)
+    return buffer.getvalue().encode("utf-8")

@@ -1,12 +1,12 @@
-"""Query windows of a UTC day that give every record to exactly one window.
+"""A query window of a UTC day, and the cut that gives every record to exactly one window.
 
 historical-download.md "Chunking and the artifact", udl.md "The query": a day
-``[D, D+1)`` is cut into 5-minute windows for ``ALL`` and 6-hour windows for one
-sensor. UDL's ``obTime=A..B`` is inclusive at both ends and timestamps may carry
-any fraction of a second, so each window is asked for ``start..end`` (its end is
-the next window's start) and the answer is cut here to the half-open
-``[start, end)``: a record stamped exactly on a boundary is kept by the later
-window only, and no gap can open between windows whatever the precision.
+``[D, D+1)`` is cut into adjacent windows (their lengths: ``sizing``). UDL's
+``obTime=A..B`` is inclusive at both ends and timestamps may carry any fraction
+of a second, so each window is asked for ``start..end`` (its end is the next
+window's start) and the answer is cut here to the half-open ``[start, end)``: a
+record stamped exactly on a boundary is kept by the later window only, and no
+gap can open between windows whatever the precision.
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from swxsoc_reach.days import day_window
 from swxsoc_reach.errors import UdlError
-from swxsoc_reach.mission import ALL_SENSORS
-
-WINDOW_ALL = dt.timedelta(minutes=5)  # 288 windows; ~3,840 records each for all 64 dosimeters
-WINDOW_SENSOR = dt.timedelta(hours=6)  # 4 windows; 8,640 records each for one sensor
 
 # UDL's form, 2025-09-04T00:00:05.000Z: same-length strings compare as times
 _CANONICAL_LEN = 24
@@ -109,14 +104,3 @@ class Window:
         if not ordered:
             kept.sort(key=lambda record: time_key(record["obTime"]))
         return kept
-
-
-def plan_windows(day: dt.date, sensor_id: str) -> list[Window]:
-    """The day's windows in time order; their union is exactly ``[day, day+1)``."""
-    start, end = day_window(day)
-    step = WINDOW_ALL if sensor_id == ALL_SENSORS else WINDOW_SENSOR
-    windows = []
-    while start < end:
-        windows.append(Window(start, min(start + step, end)))
-        start += step
-    return windows

@@ -2,9 +2,11 @@
 retries that feed the adaptive rate, and windows fetched completely.
 
 udl.md "The query" and historical-download.md "Adaptive rate control": a 429
-(honouring ``Retry-After``), a 5xx, a dropped connection or a cut-short body is
-retried up to ``max_retries`` times with exponential back-off and jitter, each
-one slowing the rate; any other 4xx fails at once with the server's message.
+(honouring ``Retry-After``), a 5xx, a dropped connection, a body shorter than
+announced or a 200 whose JSON stops mid-way (issue 9.5) is retried up to
+``max_retries`` times with exponential back-off and jitter, each one slowing the
+rate; any other 4xx fails at once with the server's message. Connection errors
+name the URL tried (never the credential, which travels in a header only).
 The server's cap on records per answer is not published, so a page that may
 have been cut is always followed by the next one (``firstResult``) until an
 answer proves the window complete. What a page holds is decided by the caller's
@@ -19,20 +21,20 @@ import os
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from swxsoc_reach import __version__
-from swxsoc_reach.errors import ConfigError, UdlError
+from swxsoc_reach.errors import ConfigError, UdlError, UdlUnavailableError
 from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.credentials import Credential
-from swxsoc_reach.udl.pages import PageOutcome
+from swxsoc_reach.udl.pages import PageOutcome, TruncatedAnswerError
 from swxsoc_reach.udl.ratelimit import AimdRateLimiter, RateSettings
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ ENV_BASE_URL = "UDL_BASE_URL"
 API_PATH = "/udl/spaceenvobservation"
 PAGE_SIZE = 10_000  # maxResults asked for; the server may cap answers lower
 _READ_BLOCK = 1 << 20
+_T = TypeVar("_T")
 
 
 class PageTaker(Protocol):
@@ -127,6 +130,11 @@ class _PageCap:
         self._cap: int | None = None
         self._complete = 0
 
+    def proven(self) -> int | None:
+        """The cap shown by an answer that more records followed, if any."""
+        with self._lock:
+            return self._cap
+
     def threshold(self) -> int:
         """The smallest answer that may have been cut."""
         with self._lock:
@@ -146,12 +154,18 @@ class UdlClient:
     """A pooled, rate-controlled session against one UDL base URL (thread-safe)."""
 
     def __init__(self, base_url: str, credential: Credential, rate: RateSettings,
-                 policy: RetryPolicy = RetryPolicy()) -> None:
+                 policy: RetryPolicy = RetryPolicy(), page_size: int = PAGE_SIZE) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
         self.rate = AimdRateLimiter(rate)
         self._policy = policy
-        self._cap = _PageCap(PAGE_SIZE)
+        self._page_size = page_size
+        self._cap = _PageCap(page_size)
         self._slots = threading.BoundedSemaphore(rate.max_concurrent_requests)
-        self._path = (urllib3.util.parse_url(base_url).path or "").rstrip("/") + API_PATH
+        parsed = urllib3.util.parse_url(base_url)
+        self._path = (parsed.path or "").rstrip("/") + API_PATH
+        # for messages: no user-info, even if someone put a password in the URL
+        self._url = f"{parsed.scheme}://{(parsed.netloc or '').rpartition('@')[2]}{self._path}"
         self._pool = urllib3.connection_from_url(
             base_url, maxsize=rate.max_concurrent_requests, block=True)
         self._headers = {
@@ -163,6 +177,12 @@ class UdlClient:
                                         read=policy.read_timeout_s)
         self._count_lock = threading.Lock()
         self.throttled = 0  # answers 429 (the progress bar shows them)
+
+    def page_size(self) -> int:
+        """Records one answer holds at most, as far as known: ``maxResults`` or the
+        server's smaller cap once proven (windows are sized from it)."""
+        cap = self._cap.proven()
+        return self._page_size if cap is None else min(cap, self._page_size)
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -187,14 +207,20 @@ class UdlClient:
         kept = offset = previous = page = 0
         while True:
             threshold = self._cap.threshold()
-            body = self._get(query.params(window, offset, PAGE_SIZE), window.label, stop)
-            outcome = take(body, page, seen, threshold)
+
+            def accept(body: bytes, page: int = page, seen: frozenset[Any] = seen,
+                       threshold: int = threshold) -> PageOutcome:
+                return take(body, page, seen, threshold)
+
+            outcome = self._get(query.params(window, offset, self._page_size), window.label,
+                                stop, accept)
             if page:
                 self._cap.learn(previous, more_followed=outcome.answered > 0)
+                threshold = self._cap.threshold()  # the page before may have proven a cap
             kept += outcome.kept
             if outcome.answered < threshold:
                 return kept
-            if page and not outcome.kept:  # a full page with nothing new: no progress
+            if page and not outcome.kept and outcome.repeated:  # only repeats: no progress
                 raise UdlError(f"chunk {window.label}: the page at firstResult={offset} "
                                "repeats earlier records only; UDL seems to ignore firstResult")
             seen |= outcome.ids or frozenset()
@@ -204,8 +230,10 @@ class UdlClient:
             offset += outcome.answered
             page += 1
 
-    def _get(self, params: dict[str, str], label: str, stop: threading.Event) -> bytes:
-        """One answer's body, retried on 429, 5xx and connection trouble; ``UdlError``."""
+    def _get(self, params: dict[str, str], label: str, stop: threading.Event,
+             accept: Callable[[bytes], _T]) -> _T:
+        """What ``accept`` makes of one 200 answer, retried on 429, 5xx, connection
+        trouble and answers cut off inside their JSON; ``UdlError``."""
         policy = self._policy
         for retry in range(policy.max_retries + 1):
             if not self.rate.acquire(stop):
@@ -215,17 +243,28 @@ class UdlClient:
                 with self._slots:
                     status, headers, body = self._send(params)
             except (Urllib3Error, OSError, _AttemptTimeout) as exc:
-                problem = f"connection error ({type(exc).__name__})"
+                problem = f"connection error ({type(exc).__name__}) for {self._url}"
+                unreachable = True
             else:
+                unreachable = False
                 if status == 200:
-                    rate = self.rate.record_success()
-                    if rate is not None:
-                        logger.debug("chunk %s: HTTP 200; rate up to %.2f req/s", label, rate)
-                    return body
-                if status != 429 and status < 500:
-                    raise UdlError(f"UDL answered HTTP {status} for chunk {label}: "
+                    try:
+                        accepted = accept(body)
+                    except TruncatedAnswerError as exc:
+                        problem = str(exc)
+                    else:
+                        rate = self.rate.record_success()
+                        if rate is not None:
+                            logger.debug("chunk %s: HTTP 200; rate up to %.2f req/s", label,
+                                         rate)
+                        return accepted
+                elif status != 429 and status < 500:
+                    # 401/403: the credential is refused, for this day and every other
+                    refused = UdlUnavailableError if status in (401, 403) else UdlError
+                    raise refused(f"UDL answered HTTP {status} for chunk {label}: "
                                    f"{_message(body)}")
-                problem = f"HTTP {status}"
+                else:
+                    problem = f"HTTP {status}"
                 if status == 429:
                     with self._count_lock:
                         self.throttled += 1
@@ -242,7 +281,8 @@ class UdlClient:
                          "" if rate is None else " (lowered)")
             if stop.wait(delay):
                 raise DownloadStopped(f"chunk {label}: stopped")
-        raise UdlError(f"chunk {label}: UDL still failing after {policy.max_retries} "
+        still = UdlUnavailableError if unreachable else UdlError
+        raise still(f"chunk {label}: UDL still failing after {policy.max_retries} "
                        f"retries: {problem}")
 
     def _send(self, params: dict[str, str]) -> tuple[int, Any, bytes]:

@@ -1,18 +1,22 @@
 """One UTC day from UDL into one artifact: windows fetched concurrently, spooled, merged.
 
-historical-download.md "Chunking and the artifact": the day's windows are
-fetched by ``max_concurrent_requests`` threads under the client's shared rate,
-each answer decoded and spooled as it arrives (in worker processes when given:
-parsing is the day's main cost); the first window that fails stops the others
-and fails the day, leaving no artifact under its final name.
+historical-download.md "Chunking and the artifact": the day's windows (sized by
+``sizing.WindowPlanner`` to about one full page each, or fixed) are fetched by
+``max_concurrent_requests`` threads under the client's shared rate, each thread
+taking the next window when free, each answer decoded and spooled as it arrives
+(in worker processes when given: parsing is the day's main cost); the first
+window that fails stops the others and fails the day, leaving no artifact under
+its final name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import (
     FIRST_EXCEPTION,
@@ -24,12 +28,14 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from swxsoc_reach.udl.artifact import DaySpool
-from swxsoc_reach.udl.chunks import plan_windows
+from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.client import UdlClient, UdlQuery
 from swxsoc_reach.udl.pages import PageOutcome, watch_parent
+from swxsoc_reach.udl.sizing import WindowPlanner
 from swxsoc_reach.views.progress import chunk_progress
 
 logger = logging.getLogger(__name__)
@@ -46,12 +52,32 @@ def open_decoders(concurrent_requests: int) -> Executor | None:
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                initializer=watch_parent, initargs=(os.getpid(),))
     try:
-        list(pool.map(abs, range(processes)))  # start them now, before the first day
+        with _sigint_ignored_by_children():
+            list(pool.map(abs, range(processes)))  # start them now, before the first day
     except (BrokenProcessPool, OSError, RuntimeError) as exc:
         pool.shutdown(cancel_futures=True)
         logger.warning("decoding in threads: worker processes did not start (%s)", exc)
         return None
     return pool
+
+
+@contextlib.contextmanager
+def _sigint_ignored_by_children() -> Iterator[None]:
+    """Spawn worker processes with SIGINT ignored from their first instruction on.
+
+    Ctrl-C reaches the terminal's whole process group: this process stops the day and
+    prints the resume hint, but a worker (even one still importing) would print its
+    own ``KeyboardInterrupt`` traceback. An ignored signal stays ignored across exec,
+    so the workers started here inherit it; this process's handler comes back after.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change handlers (and receives SIGINT)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass(frozen=True)
@@ -64,32 +90,42 @@ class DayDownload:
 
 
 def download_day(client: UdlClient, day: dt.date, query: UdlQuery, final: Path,
-                 output_format: str, workers: int,
-                 decoders: Executor | None = None) -> DayDownload:
+                 output_format: str, workers: int, decoders: Executor | None = None,
+                 fixed_window: dt.timedelta | None = None,
+                 compression: str = "none") -> DayDownload:
     """Fetch every window of ``day`` and write the artifact ``final`` (none if no record).
 
     ``workers`` windows are fetched at once; their pages are decoded by
     ``decoders`` (worker processes) or, without, by the fetching threads.
+    Windows are sized to about one page each unless ``fixed_window`` is given;
+    ``compression`` ``zstd`` writes the artifact as zstd frames (``final`` names it).
     Raises the first window's ``UdlError`` (or any other error) after stopping the rest.
     """
-    windows = plan_windows(day, query.sensor_id)
+    planner = WindowPlanner(day, query.sensor_id, client.page_size, fixed=fixed_window)
     stop = threading.Event()
-    with DaySpool(final, output_format, decoders) as spool, chunk_progress(
-            len(windows), f"{day} chunks", lambda: (client.rate.rate, client.throttled)) as chunks:
+    with DaySpool(final, output_format, decoders, compression) as spool, chunk_progress(
+            planner.estimate(), f"{day} chunks",
+            lambda: (client.rate.rate, client.throttled)) as chunks:
 
-        def fetch(index: int) -> int:
-            window = windows[index]
-
+        def fetch(index: int, window: Window) -> int:
             def take(body: bytes, page: int, seen: frozenset[Any],
                      ids_from: int) -> PageOutcome:
                 return spool.add_page(body, window, index, page, seen, ids_from)
 
             kept = client.fetch_window(window, query, take, stop)
+            planner.learn(window, kept)
             chunks.advance(kept)
             return kept
 
+        def fetch_until_covered() -> int:
+            """One thread's share of the day: the next window while any is left."""
+            kept = 0
+            while not stop.is_set() and (planned := planner.next_window()) is not None:
+                kept += fetch(*planned)
+            return kept
+
         with ThreadPoolExecutor(workers, thread_name_prefix="udl") as pool:
-            futures = [pool.submit(fetch, index) for index in range(len(windows))]
+            futures = [pool.submit(fetch_until_covered) for _ in range(workers)]
             try:
                 wait(futures, return_when=FIRST_EXCEPTION)
                 failed = [f for f in futures if f.done() and f.exception() is not None]
@@ -101,7 +137,7 @@ def download_day(client: UdlClient, day: dt.date, query: UdlQuery, final: Path,
                     future.cancel()
                 raise
         total = sum(future.result() for future in futures)
-        logger.debug("%s: %d records in %d windows", day, total, len(windows))
+        logger.debug("%s: %d records in %d windows", day, total, planner.planned)
         if total == 0:
             return DayDownload(0, None)
         return DayDownload(total, final, spool.merge())

@@ -4,7 +4,9 @@ udl.md "The query", historical-download.md "Chunking and the artifact": an answe
 is a JSON array of records (an object is one record, an empty body none); the
 records outside the window's half-open range are dropped, and so are those a
 previous page of the window already gave (by ``id``). What is left is encoded
-(CSV or JSON) straight into the page's spool file.
+(CSV or JSON) straight into the page's spool file, as one zstd frame when the
+artifact is compressed (frames concatenate into one valid zstd stream, so
+pages are compressed here, in parallel, and the merge only copies them).
 
 ``process_page`` takes and returns only small picklable values besides the
 body, so it runs as well in a worker process (parsing a full day is ~10 us of
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from swxsoc_reach.errors import UdlError
 from swxsoc_reach.udl.chunks import Window
@@ -38,6 +41,7 @@ class PageJob:
     ids_from: int = 1  # return the kept ids when the answer holds at least this many
     columns: tuple[str, ...] = ()  # the day's CSV columns so far
     nested: frozenset[str] = frozenset()
+    compression: str = "none"  # "zstd": the spool is one zstd frame
 
 
 @dataclass(frozen=True)
@@ -49,15 +53,28 @@ class PageOutcome:
     ids: frozenset[Any] | None  # ids of the kept records, when asked for
     columns: tuple[str, ...] = ()  # the CSV columns the spool file uses
     nested: frozenset[str] = frozenset()
+    repeated: int = 0  # records of the window an earlier page already gave
+
+
+class TruncatedAnswerError(UdlError):
+    """A 200 answer whose JSON stops before its end: cut off on the way, worth a retry."""
 
 
 def decode_answer(body: bytes, label: str) -> list[Any]:
-    """A 200 answer's records: a JSON array, one object, or nothing; else ``UdlError``."""
+    """A 200 answer's records: a JSON array, one object, or nothing.
+
+    Raises ``TruncatedAnswerError`` when the JSON ends early (the parser ran out of
+    text: a transient fault, like a dropped connection) and ``UdlError`` for any
+    other body that is not JSON records (a maintenance page: retrying will not help).
+    """
     if not body.strip():
         return []
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if exc.pos >= len(body.rstrip()):
+            raise TruncatedAnswerError(f"UDL answer for chunk {label} is cut off inside its "
+                                       f"JSON after {len(body)} bytes") from None
         raise UdlError(f"UDL answer for chunk {label} is not JSON ({exc}); "
                        f"it starts {body[:40]!r}") from None
     if isinstance(data, dict):
@@ -72,21 +89,33 @@ def process_page(body: bytes, job: PageJob) -> PageOutcome:
     """Decode, cut to the window, drop repeats, encode and spool one answer page."""
     answer = decode_answer(body, job.window.label)
     kept = job.window.cut(answer)
+    in_window = len(kept)
     if job.seen:
         kept = [r for r in kept if r.get("id") is None or r["id"] not in job.seen]
+    repeated = in_window - len(kept)
     ids = None
     if len(answer) >= job.ids_from:
         ids = frozenset(r["id"] for r in kept if r.get("id") is not None)
     if not kept:
-        return PageOutcome(len(answer), 0, ids, job.columns, job.nested)
+        return PageOutcome(len(answer), 0, ids, job.columns, job.nested, repeated)
     if job.output_format == "csv":
         columns = CsvColumns(job.columns, job.nested)
         _, data = encode_csv(kept, columns)
         names, nested = columns.names, columns.nested
     else:
         data, names, nested = orjson.dumps(kept)[1:-1], (), frozenset()
-    job.path.write_bytes(data)
-    return PageOutcome(len(answer), len(kept), ids, names, nested)
+    job.path.write_bytes(compress(data, job.compression))
+    return PageOutcome(len(answer), len(kept), ids, names, nested, repeated)
+
+
+ZSTD_LEVEL = 3  # a full ALL day: ~15 % of the plain CSV (notes: zstd -3 gave 14 %)
+
+
+def compress(data: bytes, compression: str) -> bytes:
+    """``data`` as one zstd frame for ``zstd``, unchanged for ``none``."""
+    if compression == "none":
+        return data
+    return pa.Codec(compression, compression_level=ZSTD_LEVEL).compress(data, asbytes=True)
 
 
 def watch_parent(parent_pid: int) -> None:

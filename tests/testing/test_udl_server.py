@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import http.client
+import os
+import tempfile
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import orjson
+import psutil
 import pytest
 
 from swxsoc_reach.synthetic import SyntheticOptions, iter_records
@@ -171,3 +175,46 @@ def test_udl_server_process_prints_its_url_and_serves() -> None:
     finally:
         server.stop()
     assert server.process.returncode is not None
+
+
+def test_udl_server_cut_answer_is_a_200_announced_as_sent_but_not_whole_json(udl_server) -> None:
+    udl_server.configure(cut_rate=1.0)
+    status, headers, body = get(udl_server, API, {
+        "obTime": "2026-01-01T00:00:00Z..2026-01-01T00:10:00Z"})
+    assert status == 200 and int(headers["Content-Length"]) == len(body) > 0
+    assert body.startswith(b"[{")
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(body)
+
+
+def test_udl_server_serves_file_backed_days_in_bounded_memory(tmp_path) -> None:
+    """Days rendered into files (``--memory-records 0``, as a full ALL day is): serving
+    four whole days grows the server by far less than their records, which stay on disk."""
+    server = start_udl_server_process("--sensor-id", SENSOR, "--memory-records", "0",
+                                      "--cap", "2000", timeout_s=120)
+    try:
+        process = psutil.Process(server.process.pid)
+        before = process.memory_info().rss
+        peak, served = before, 0
+        for offset in range(4):
+            day = DAY + dt.timedelta(days=offset)
+            window = f"{day}T00:00:00Z..{day}T23:59:59.999Z"
+            first = 0
+            while True:
+                _, _, body = get(server.url, API, {"obTime": window, "firstResult": str(first),
+                                                   "maxResults": "2000"})
+                if body == b"[]":
+                    break
+                served += len(body)
+                first += 2000
+                peak = max(peak, process.memory_info().rss)
+            assert first >= 34_560
+        assert len(server.day_ids(DAY + dt.timedelta(days=3), SENSOR)) == 34_560
+        files = glob.glob(os.path.join(tempfile.gettempdir(),
+                                       f"swxsoc-reach-udl-{server.process.pid}-*", "*"))
+        assert len(files) == 2 * 4  # each day's records and ids
+    finally:
+        server.stop()
+    assert peak - before < 2 * served / 4  # in memory, four days would add four days' bytes
+    assert not glob.glob(os.path.join(tempfile.gettempdir(),
+                                      f"swxsoc-reach-udl-{server.process.pid}-*"))

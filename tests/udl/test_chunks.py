@@ -5,32 +5,24 @@ from the neighbouring days."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import pytest
 
 from swxsoc_reach.errors import UdlError
-from swxsoc_reach.udl.chunks import Window, plan_windows, time_key
+from swxsoc_reach.udl.chunks import Window, time_key
 
 DAY = dt.date(2026, 1, 1)
+MIDNIGHT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize(("sensor", "count", "size"), [
-    ("ALL", 288, dt.timedelta(minutes=5)),
-    ("REACH-135", 4, dt.timedelta(hours=6)),
-])
-def test_plan_windows_tile_the_day_exactly(sensor, count, size) -> None:
-    windows = plan_windows(DAY, sensor)
-    assert len(windows) == count
-    assert windows[0].start == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    assert windows[-1].end == dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
-    assert all(w.end - w.start == size for w in windows)
-    assert all(a.end == b.start for a, b in itertools.pairwise(windows))
+def window(minutes: float, length: float) -> Window:
+    """The window of ``length`` minutes starting ``minutes`` after the day's start."""
+    start = MIDNIGHT + dt.timedelta(minutes=minutes)
+    return Window(start, start + dt.timedelta(minutes=length))
 
 
 def test_window_query_range_asks_for_both_boundaries() -> None:
-    window = plan_windows(DAY, "ALL")[1]
-    assert window.query_range == "2026-01-01T00:05:00.000Z..2026-01-01T00:10:00.000Z"
+    assert window(5, 5).query_range == "2026-01-01T00:05:00.000Z..2026-01-01T00:10:00.000Z"
 
 
 def record(when: str, rid: str = "x") -> dict[str, str]:
@@ -52,7 +44,7 @@ AROUND_BOUNDARY = [
 
 
 def test_window_cut_gives_each_instant_to_exactly_one_window() -> None:
-    first, second = plan_windows(DAY, "ALL")[:2]
+    first, second = window(0, 5), window(5, 5)
     records = [record(t) for t in AROUND_BOUNDARY]
     kept_first, kept_second = first.cut(records), second.cut(records)
     assert [r["obTime"] for r in kept_first] == AROUND_BOUNDARY[:2]
@@ -60,29 +52,28 @@ def test_window_cut_gives_each_instant_to_exactly_one_window() -> None:
 
 
 def test_window_cut_drops_records_of_the_neighbouring_days() -> None:
-    last = plan_windows(DAY, "REACH-135")[-1]
+    last = window(18 * 60, 6 * 60)
     records = [record("2026-01-01T23:59:59.999Z"), record("2026-01-02T00:00:00.000Z"),
                record("2026-01-02T00:00:00.001Z"), record("2025-12-31T23:59:59.999Z")]
     assert [r["obTime"] for r in last.cut(records)] == ["2026-01-01T23:59:59.999Z"]
 
 
 def test_window_cut_sorts_an_unsorted_answer_by_time() -> None:
-    window = plan_windows(DAY, "REACH-135")[0]
+    first = window(0, 6 * 60)
     times = ["2026-01-01T00:00:10.000Z", "2026-01-01T00:00:05Z", "2026-01-01T00:00:00.000Z"]
-    assert [r["obTime"] for r in window.cut(record(t) for t in times)] == sorted(
+    assert [r["obTime"] for r in first.cut(record(t) for t in times)] == sorted(
         times, key=time_key)
 
 
 @pytest.mark.parametrize("bad", [None, 12, "yesterday", "2026-01-01"])
 def test_window_cut_rejects_a_record_without_a_readable_obtime(bad) -> None:
-    window = plan_windows(DAY, "ALL")[0]
     with pytest.raises(UdlError, match="obTime"):
-        window.cut([{"id": "x", "obTime": bad}])
+        window(0, 5).cut([{"id": "x", "obTime": bad}])
 
 
 def test_window_cut_rejects_an_answer_that_is_not_records() -> None:
     with pytest.raises(UdlError, match="not a record"):
-        plan_windows(DAY, "ALL")[0].cut(["2026-01-01T00:00:00Z"])
+        window(0, 5).cut(["2026-01-01T00:00:00Z"])
 
 
 def test_time_key_orders_like_the_instants() -> None:

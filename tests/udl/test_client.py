@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import socket
 from pathlib import Path
 
 import orjson
@@ -16,7 +17,7 @@ from swxsoc_reach.errors import ConfigError, UdlError
 from swxsoc_reach.synthetic import SyntheticOptions, iter_records
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL
 from swxsoc_reach.udl.artifact import DaySpool
-from swxsoc_reach.udl.chunks import plan_windows
+from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.client import RetryPolicy, UdlClient, UdlQuery, resolve_base_url
 from swxsoc_reach.udl.credentials import Credential
 from swxsoc_reach.udl.day import download_day
@@ -34,9 +35,15 @@ def client_for(server, rate: RateSettings = FAST, policy: RetryPolicy = QUICK_RE
     return UdlClient(server.url, Credential(credential), rate, policy)
 
 
-def window_ids(server, index: int, sensor: str = SENSOR) -> list[str]:
+def six_hours(index: int) -> Window:
+    """Window ``index`` of the day cut in four (8,640 records of one sensor each)."""
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + index * dt.timedelta(hours=6)
+    return Window(start, start + dt.timedelta(hours=6))
+
+
+def window_ids(server, index: int) -> list[str]:
     """The ids synthetic generates in ``[start, end)`` of the window."""
-    window = plan_windows(DAY, sensor)[index]
+    window = six_hours(index)
     return [r["id"] for r in iter_records(DAY, server.config.data, start=window.start,
                                           end=window.end - dt.timedelta(microseconds=1))]
 
@@ -44,7 +51,7 @@ def window_ids(server, index: int, sensor: str = SENSOR) -> list[str]:
 def fetch(server, tmp_path: Path, index: int = 0, sensor: str = SENSOR,
           client: UdlClient | None = None, **client_options) -> list[dict]:
     """The records one window of the day arrives with, through a day spool."""
-    window = plan_windows(DAY, sensor)[index]
+    window = six_hours(index)
     final = tmp_path / "window.json"
     with contextlib.ExitStack() as stack:
         if client is None:
@@ -190,3 +197,33 @@ def test_resolve_base_url_prefers_flag_then_environment_then_udl() -> None:
 def test_resolve_base_url_rejects_what_is_not_http(url) -> None:
     with pytest.raises(ConfigError, match="UDL base URL"):
         resolve_base_url(url, {})
+
+
+def test_client_retries_answers_cut_off_inside_their_json(udl_server, tmp_path) -> None:
+    """Issue 9.5: a 200 whose body stops mid-JSON is a transient fault, like a 5xx."""
+    udl_server.configure(cap=1000, fault_seed=5, cut_rate=0.3)
+    records = fetch(udl_server, tmp_path)
+    assert [r["id"] for r in records] == window_ids(udl_server, 0)
+    assert udl_server.stats()["counters"]["fault_cut"] > 0
+
+
+def test_client_fails_after_five_cut_off_answers(udl_server, tmp_path) -> None:
+    udl_server.configure(cut_rate=1.0)
+    with pytest.raises(UdlError, match=r"after 5 retries: .*cut off inside its JSON"):
+        fetch(udl_server, tmp_path)
+    assert udl_server.stats()["counters"]["requests"] == 6
+
+
+def test_client_connection_error_names_the_url_never_the_credential(tmp_path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    policy = RetryPolicy(max_retries=1, backoff_base_s=0.01)
+    with UdlClient(url, Credential(TEST_CREDENTIAL), FAST, policy) as client, \
+            pytest.raises(UdlError) as failure:
+        client.fetch_window(six_hours(0), UdlQuery(sensor_id=SENSOR),
+                            lambda *args: pytest.fail("no answer expected"))
+    message = str(failure.value)
+    assert f"for {url}/udl/spaceenvobservation" in message and "connection error" in message
+    assert TEST_CREDENTIAL not in message and TEST_CREDENTIAL.split()[1] not in message
