@@ -37,5 +37,24 @@ class UploadError(ReachError):
     """The S3 upload failed or could not be confirmed."""
 
 
+class SystemicError(ReachError):
+    """A fault of the surroundings, not of the day: every following day would hit it too
+    (UDL unreachable or refusing the credential, S3 endpoint, bucket or credentials
+    unusable). A range stops after a few days in a row fail with the same one."""
+
+
+class UdlUnavailableError(UdlError, SystemicError):
+    """UDL cannot be reached, or refuses the credential (HTTP 401/403)."""
+
+
+class UploadUnavailableError(UploadError, SystemicError):
+    """The S3 endpoint, bucket or credentials cannot be used."""
+
+
+class RangeStoppedError(ReachError):
+    """The range was stopped before its end (too little disk, a systemic fault); the days
+    after it were not attempted and have no row."""
+
+
 class TelemetryError(ReachError):
     """The telemetry file cannot be appended to (a row would be lost)."""

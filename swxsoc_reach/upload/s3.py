@@ -28,7 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from swxsoc_reach.errors import ConfigError, MissingDependencyError, UploadError
+from swxsoc_reach.errors import (
+    ConfigError,
+    MissingDependencyError,
+    UploadError,
+    UploadUnavailableError,
+)
 from swxsoc_reach.upload.keys import s3_key
 from swxsoc_reach.upload.verify import PART_SIZE, StoredObject, confirm_stored
 
@@ -105,8 +110,9 @@ class Uploader:
             head = self._client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except (BotoCoreError, ClientError, Boto3Error) as exc:
             message = f"cannot upload to {where}: {self._explain(exc)}"
+            error = UploadUnavailableError if _unusable_target(exc) else UploadError
             # not chained: botocore's own text is not redacted, so it stays out of logs
-            raise UploadError(redact(message, self._credentials)) from None
+            raise error(redact(message, self._credentials)) from None
         algorithm = confirm_stored(cdf_path, StoredObject.from_head(head), where)
         logger.debug("%s: %d bytes confirmed (%s)", where, cdf_path.stat().st_size,
                      f"{algorithm} checksum" if algorithm else "size only")
@@ -130,6 +136,27 @@ class Uploader:
             return _explain_code(str(error.get("Code", "")), str(error.get("Message", "")),
                                  self.bucket)
         return f"{type(exc).__name__}: {exc}, {RETRY_HINT}"
+
+
+# S3 error codes that say the bucket or the credentials cannot be used at all
+_UNUSABLE_CODES = frozenset({
+    "NoSuchBucket", "AccessDenied", "AllAccessDisabled", "403", "InvalidAccessKeyId",
+    "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "PermanentRedirect",
+    "AuthorizationHeaderMalformed", "301"})
+
+
+def _unusable_target(exc: Exception) -> bool:
+    """Whether every other CDF would fail the same way: endpoint, bucket or credentials."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore import exceptions as bce
+
+    if isinstance(exc, S3UploadFailedError) and isinstance(exc.__context__, bce.ClientError):
+        exc = exc.__context__
+    if isinstance(exc, bce.NoCredentialsError | bce.PartialCredentialsError
+                  | bce.ConnectionError | bce.HTTPClientError):
+        return True
+    return (isinstance(exc, bce.ClientError)
+            and str(exc.response.get("Error", {}).get("Code", "")) in _UNUSABLE_CODES)
 
 
 def redact(text: str, credentials: Any) -> str:

@@ -1,0 +1,67 @@
+"""A Phase 1 artifact against the DOWNLOADED row that names it (issue 9.1).
+
+An artifact cut short (or grown) after its download must never become a complete
+day: ``process`` compares its size on disk with the row's ``csv_size_mb`` (cheap,
+before reading) and the records it reads with ``records_downloaded`` (before
+anything is written). An artifact without such a row (copied from elsewhere) is
+processed as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from swxsoc_reach.errors import InputDataError
+from swxsoc_reach.telemetry.schema import Row
+
+MIB = 1024 * 1024
+# csv_size_mb is written with three decimals: the size on disk is within half of 0.001 MiB
+_SIZE_ROUNDING = 0.0005 * MIB + 1
+_N = TypeVar("_N", int, float)
+
+
+@dataclass(frozen=True)
+class DownloadedArtifact:
+    """What the DOWNLOADED row says one artifact holds."""
+
+    path: Path
+    records: int | None
+    size_bytes: float | None
+    downloaded_at: str
+
+    @classmethod
+    def from_row(cls, path: Path, row: Row) -> DownloadedArtifact:
+        """Read the row's counts; a blank or hand-edited cell is not checked."""
+        return cls(path, _number(row.records_downloaded, int),
+                   None if (mib := _number(row.csv_size_mb, float)) is None else mib * MIB,
+                   row.finished_at_utc or row.started_at_utc)
+
+    def check_size(self) -> None:
+        """Raise ``InputDataError`` when the size on disk is not the row's."""
+        if self.size_bytes is None:
+            return
+        size = self.path.stat().st_size
+        if abs(size - self.size_bytes) > _SIZE_ROUNDING:
+            self._differs(f"is {size / MIB:.3f} MiB on disk", f"{self.size_bytes / MIB:.3f} MiB")
+
+    def check_records(self, read: int) -> None:
+        """Raise ``InputDataError`` when ``read`` records are not the row's count."""
+        if self.records is not None and read != self.records:
+            self._differs(f"holds {read} records", f"{self.records}")
+
+    def _differs(self, found: str, said: str) -> None:
+        raise InputDataError(
+            f"artifact {self.path} {found} but its DOWNLOADED row ({self.downloaded_at}) says "
+            f"{said}: it was cut or changed after the download. Delete it and run download "
+            "for the day again (or put the downloaded file back), then rerun process with "
+            "--retry-failed")
+
+
+def _number(text: str, kind: Callable[[str], _N]) -> _N | None:
+    try:
+        return kind(text)
+    except ValueError:
+        return None
