@@ -8,6 +8,7 @@ rules", historical-process.rst "Restart semantics").
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass
 
 from swxsoc_reach.telemetry.schema import Row, Stage, Status
@@ -31,19 +32,33 @@ class ProcessAction(enum.StrEnum):
     NO_INPUT = "no input"
     SKIP_COMPLETE = "skip (complete)"
     SKIP_FAILED = "skip (failed; use --retry-failed)"
+    SKIP_NO_DATA = "skip (no data in UDL)"
+    SKIP_NO_INPUT = "skip (still no input)"
 
     @property
     def is_work(self) -> bool:
         """True when the day is attempted (it counts against ``--limit-days``)."""
-        return self not in (ProcessAction.SKIP_COMPLETE, ProcessAction.SKIP_FAILED)
+        return self not in _PROCESS_SKIPS
+
+
+_PROCESS_SKIPS = frozenset({ProcessAction.SKIP_COMPLETE, ProcessAction.SKIP_FAILED,
+                            ProcessAction.SKIP_NO_DATA, ProcessAction.SKIP_NO_INPUT})
+# Days skipped because an earlier run left them FAILED: a run over them exits 1.
+SKIPPED_FAILED: frozenset[enum.Enum] = frozenset({DownloadAction.SKIP_FAILED,
+                                                  ProcessAction.SKIP_FAILED})
 
 
 @dataclass(frozen=True)
 class DayFacts:
-    """What is on disk for a day, gathered by the caller (the rules do no I/O)."""
+    """What is on disk for a day, gathered by the caller (the rules do no I/O).
+
+    ``cdf_exists`` is about the CDF of the product version asked, named ``cdf_name``
+    (l1c-cdf.md "versions": a day counts as complete only for the version asked).
+    """
 
     artifact_exists: bool
     cdf_exists: bool = False
+    cdf_name: str = ""  # "" when the caller does not tell versions apart
 
 
 def decide_download(
@@ -72,8 +87,20 @@ def decide_download(
 def decide_process(
     latest: Row | None, facts: DayFacts, *, upload: bool, retry_failed: bool
 ) -> ProcessAction:
-    """Apply the Phase 2 restart table to one day."""
-    status = None if latest is None or latest.stage is Stage.DOWNLOAD else latest.status
+    """Apply the Phase 2 restart table to one day.
+
+    A row about another version's CDF (its ``cdf_path`` names another file) says nothing
+    about the version asked: that version's day starts from the input, as after Phase 1.
+    """
+    if latest is not None and _other_version(latest, facts):
+        latest = None
+    status = None if latest is None else latest.status
+    if status is Status.FAILED and latest is not None and latest.stage is Stage.DOWNLOAD:
+        if not facts.artifact_exists:
+            # it waits for download --retry-failed: recording SKIPPED_NO_INPUT over it
+            # would hide the failure (and write a row each run)
+            return ProcessAction.SKIP_FAILED
+        status = None  # an artifact is there anyway (copied in): process it
     if status is Status.FAILED:
         if not retry_failed:
             return ProcessAction.SKIP_FAILED
@@ -86,5 +113,14 @@ def decide_process(
         return ProcessAction.UPLOAD_ONLY if upload else ProcessAction.SKIP_COMPLETE
     # PROCESS_PENDING, SKIPPED_NO_INPUT, a Phase 1 status, a vanished CDF: from the input
     if not facts.artifact_exists:
+        if status is Status.SKIPPED_NO_DATA:
+            return ProcessAction.SKIP_NO_DATA  # terminal, as for download
+        if status is Status.SKIPPED_NO_INPUT:
+            return ProcessAction.SKIP_NO_INPUT  # recorded once; re-attempted when it appears
         return ProcessAction.NO_INPUT
     return ProcessAction.PROCESS_AND_UPLOAD if upload else ProcessAction.PROCESS
+
+
+def _other_version(latest: Row, facts: DayFacts) -> bool:
+    return bool(facts.cdf_name and latest.cdf_path
+                and os.path.basename(latest.cdf_path) != facts.cdf_name)

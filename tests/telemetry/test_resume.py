@@ -87,13 +87,18 @@ def test_resume_download_keeps_phase1_failure_behind_a_phase2_row() -> None:
          P.PROCESS_AND_UPLOAD),
         (_row(Status.FAILED, stage=Stage.PROCESS, cdf_path="/x.cdf"), True, True, False, True,
          P.SKIP_COMPLETE),
-        (_row(Status.SKIPPED_NO_INPUT), False, False, False, False, P.NO_INPUT),
+        # recorded once; a rerun while the input is still absent writes no new row
+        (_row(Status.SKIPPED_NO_INPUT), False, False, False, False, P.SKIP_NO_INPUT),
         (_row(Status.SKIPPED_NO_INPUT), False, True, False, False, P.PROCESS),
         (_row(Status.DOWNLOADED), False, True, False, False, P.PROCESS),
         (_row(Status.DOWNLOADED), True, True, False, False, P.PROCESS),
         (_row(Status.DOWNLOAD_PENDING), False, True, False, False, P.PROCESS),
-        (_row(Status.SKIPPED_NO_DATA), False, False, False, False, P.NO_INPUT),
+        (_row(Status.SKIPPED_NO_DATA), False, False, False, False, P.SKIP_NO_DATA),
+        (_row(Status.SKIPPED_NO_DATA), False, True, False, False, P.PROCESS),
         (_row(Status.FAILED, stage=Stage.DOWNLOAD), False, True, False, False, P.PROCESS),
+        # a failed download without artifact stays FAILED, whatever process is told
+        (_row(Status.FAILED, stage=Stage.DOWNLOAD), False, False, False, False, P.SKIP_FAILED),
+        (_row(Status.FAILED, stage=Stage.DOWNLOAD), False, False, False, True, P.SKIP_FAILED),
     ],
 )
 def test_resume_process_table(latest, cdf, artifact, upload, retry, expected) -> None:
@@ -103,4 +108,30 @@ def test_resume_process_table(latest, cdf, artifact, upload, retry, expected) ->
 
 @pytest.mark.parametrize("action", list(P))
 def test_resume_process_action_counts_as_work_unless_skip(action) -> None:
-    assert action.is_work is (action not in (P.SKIP_COMPLETE, P.SKIP_FAILED))
+    assert action.is_work is (action not in (P.SKIP_COMPLETE, P.SKIP_FAILED, P.SKIP_NO_DATA,
+                                             P.SKIP_NO_INPUT))
+
+
+OLD = "/out/l1c/prelim/2026/01/01/reach_all_l1c_prelim_20260101T000000_v1.0.0.cdf"
+NEW = "reach_all_l1c_prelim_20260101T000000_v1.1.0.cdf"
+
+
+# l1c-cdf.md "versions": "CDF on disk" is the CDF of the version asked, and a row about
+# another version's CDF does not make the day complete for this one
+@pytest.mark.parametrize(
+    ("status", "upload", "expected_new", "expected_same"),
+    [
+        (Status.UPLOADED, True, P.PROCESS_AND_UPLOAD, P.SKIP_COMPLETE),
+        (Status.UPLOADED, False, P.PROCESS, P.SKIP_COMPLETE),
+        (Status.PROCESSED, False, P.PROCESS, P.SKIP_COMPLETE),
+        (Status.PROCESSED, True, P.PROCESS_AND_UPLOAD, P.UPLOAD_ONLY),
+        (Status.UPLOAD_PENDING, True, P.PROCESS_AND_UPLOAD, P.UPLOAD_ONLY),
+    ],
+)
+def test_resume_process_redoes_day_complete_only_for_another_version(
+        status, upload, expected_new, expected_same) -> None:
+    latest = _row(status, cdf_path=OLD)
+    asked_new = DayFacts(artifact_exists=True, cdf_exists=False, cdf_name=NEW)
+    assert decide_process(latest, asked_new, upload=upload, retry_failed=False) is expected_new
+    asked_same = DayFacts(artifact_exists=True, cdf_exists=True, cdf_name=OLD.rpartition("/")[2])
+    assert decide_process(latest, asked_same, upload=upload, retry_failed=False) is expected_same
