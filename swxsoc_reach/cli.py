@@ -18,7 +18,7 @@ from swxsoc_reach import __version__
 from swxsoc_reach.days import check_range, parse_date
 from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
-from swxsoc_reach.paths import ARTIFACT_FORMATS
+from swxsoc_reach.paths import ARTIFACT_FORMATS, DEFAULT_DATA_VERSION, check_data_version
 from swxsoc_reach.phases.dayloop import DaySelection, RunReport
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
 from swxsoc_reach.telemetry.store import TelemetryStore
@@ -153,6 +153,10 @@ def _add_process(sub: argparse._SubParsersAction) -> None:
     s3.add_argument("--receipt-dir", type=Path, metavar="PATH",
                     help="after each confirmed upload write PATH/l1c/prelim/YYYY/MM/DD/<name>.json "
                     "holding bucket and key (the workflow's upload sentinel)")
+    parser.add_argument("--data-version", default=DEFAULT_DATA_VERSION, metavar="X.Y.Z",
+                        help="product version in each CDF's name, Logical_file_id and "
+                        "Data_version (default %(default)s); a day is complete only for the "
+                        "version asked, so a new version reprocesses the range")
     parser.add_argument("--quicklook", action="store_true",
                         help="also draw <cdf>.png beside each new CDF (needs matplotlib; a "
                         "failed plot only warns)")
@@ -180,6 +184,7 @@ def _run_process(args: argparse.Namespace) -> RunReport:
         aws_region=args.aws_region,
         receipt_dir=args.receipt_dir,
         quicklook=args.quicklook,
+        data_version=check_data_version(args.data_version),
     )
     if args.quicklook:
         from swxsoc_reach.views.plots import require_matplotlib

@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 
 from swxsoc_reach.days import day_window
-from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.errors import ConfigError
+from swxsoc_reach.mission import ALL_SENSORS
 
 TIME_FORMAT = "%Y%m%dT%H%M%S"
 ARTIFACT_FORMATS = ("csv", "json")

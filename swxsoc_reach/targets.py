@@ -33,7 +33,9 @@ from swxsoc_reach.days import ONE_DAY, check_range, parse_date
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.mission import check_sensor_id
 from swxsoc_reach.paths import (
+    DEFAULT_DATA_VERSION,
     artifact_name,
+    check_data_version,
     day_cdf_path,
     find_artifact,
     upload_receipt_path,
@@ -80,6 +82,7 @@ class WorkflowConfig:
     s3_bucket: str | None = None
     aws_region: str | None = None
     quicklook: bool = False
+    data_version: str = DEFAULT_DATA_VERSION  # the product version the CDFs (and keys) carry
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], base: Path) -> WorkflowConfig:
@@ -129,6 +132,7 @@ class WorkflowConfig:
             s3_bucket=config.get("s3_bucket") or None,
             aws_region=config.get("aws_region") or None,
             quicklook=bool(config.get("quicklook")),
+            data_version=check_data_version(config.get("data_version", DEFAULT_DATA_VERSION)),
         )
 
     # Each rule's output pattern is a real path of one day from ``paths`` with that
@@ -146,13 +150,13 @@ class WorkflowConfig:
     @functools.cached_property
     def cdf_pattern(self) -> str:
         """``process_day``'s output: ``<output_dir>/l1c/prelim/YYYY/MM/DD/<name>``."""
-        return _pattern_of(os.path.normpath(
-            day_cdf_path(Path(self.output_dir), _PROBE_DAY, self.selection.sensor_id)))
+        return _pattern_of(os.path.normpath(day_cdf_path(
+            Path(self.output_dir), _PROBE_DAY, self.selection.sensor_id, self.data_version)))
 
     @functools.cached_property
     def receipt_pattern(self) -> str:
         """``upload_day``'s output: the receipt of a confirmed upload, under ``uploads/``."""
-        name = day_cdf_path(Path(), _PROBE_DAY, self.selection.sensor_id).name
+        name = day_cdf_path(Path(), _PROBE_DAY, self.selection.sensor_id, self.data_version).name
         return _pattern_of(str(upload_receipt_path(Path(RECEIPT_DIR), name)))
 
     def artifact(self, day: dt.date) -> str:
@@ -184,7 +188,8 @@ class WorkflowConfig:
         """The ``process`` flags every day shares; with ``upload`` the S3 ones and receipts."""
         s3 = ["--upload-to-s3", "--s3-bucket", str(self.s3_bucket), "--receipt-dir", RECEIPT_DIR]
         quicklook = ["--quicklook"] if self.quicklook else []
-        return shlex.join(self._shared_flags() + quicklook + (s3 if upload else []))
+        version = ["--data-version", self.data_version]
+        return shlex.join(self._shared_flags() + version + quicklook + (s3 if upload else []))
 
     def _shared_flags(self) -> list[str]:
         sel = self.selection
@@ -297,8 +302,9 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     sel = config.selection
     cdf = config.cdf(day)
     cdf_exists = config.exists(cdf)
+    cdf_name = os.path.basename(cdf)  # a row about another version's CDF does not count
     if not config.download and not decide_process(
-            latest, DayFacts(artifact_exists=True, cdf_exists=cdf_exists),
+            latest, DayFacts(artifact_exists=True, cdf_exists=cdf_exists, cdf_name=cdf_name),
             upload=config.upload_to_s3, retry_failed=sel.retry_failed).is_work:
         # no work even with input at hand, so none without: skip the search for the
         # artifact (a directory glob when it is missing), the slow part of a long plan
@@ -311,7 +317,8 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     # rules read as "no process row": the day is processed from its new input
     action = decide_process(
         None if download else latest,
-        DayFacts(artifact_exists=download or found is not None, cdf_exists=cdf_exists),
+        DayFacts(artifact_exists=download or found is not None, cdf_exists=cdf_exists,
+                 cdf_name=cdf_name),
         upload=config.upload_to_s3, retry_failed=sel.retry_failed,
     )
     if not action.is_work:

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {  # what the schema fills in
     "sensor_id": "ALL", "descriptor": "QUICKLOOK", "output_format": "csv",
     "retry_failed": False, "limit_days": None, "download": False, "udl_url": None,
     "upload_to_s3": False, "s3_bucket": None, "aws_region": None, "quicklook": False,
+    "data_version": "1.0.0",
 }
 
 
@@ -95,6 +96,7 @@ def test_config_resolves_paths_against_data_dir(tmp_path: Path) -> None:
     ({"upload_to_s3": True}, "upload_to_s3 is true but s3_bucket is not set"),
     ({"s3_bucket": "bucket"}, "s3_bucket is only used with upload_to_s3: true"),
     ({"udl_url": "http://127.0.0.1:1"}, "udl_url is only used with download: true"),
+    ({"data_version": "1.1"}, "data version '1.1' is not of the form X.Y.Z"),
 ])
 def test_config_rejects_what_the_schema_cannot(tmp_path: Path, changes: dict[str, Any],
                                                message: str) -> None:
@@ -108,7 +110,8 @@ def test_config_flags_mirror_the_cli(tmp_path: Path) -> None:
                          quicklook=True)
     assert config.process_flags(upload=False) == (
         "--telemetry-file 'my telemetry.csv' --sensor-id REACH-135 --descriptor QUICKLOOK "
-        "--output-format csv --retry-failed --aws-region us-west-2 --quicklook")
+        "--output-format csv --retry-failed --aws-region us-west-2 --data-version 1.0.0 "
+        "--quicklook")
     assert config.process_flags(upload=True).endswith(
         "--upload-to-s3 --s3-bucket b-1 --receipt-dir uploads")
     download = make_config(tmp_path, download=True, udl_url="http://127.0.0.1:8080")
@@ -209,6 +212,22 @@ def test_plan_in_upload_mode_asks_for_receipts_and_uploads_a_processed_day_only(
     assert result.days[DAYS[1]].target.startswith("uploads/l1c/prelim/2025/09/04/reach_135_")
     assert result.artifact(wildcards(DAYS[1])) == []  # its CDF exists: no input is read
     assert result.days[DAYS[2]].action is ProcessAction.PROCESS_AND_UPLOAD
+
+
+def test_plan_redoes_every_day_for_a_new_data_version_and_none_for_the_same(
+        tmp_path: Path, data: Path) -> None:
+    for minute, day in enumerate(DAYS):  # all of 1.0.0 processed and uploaded
+        make_cdf(data, day)
+        record(data, day, Status.UPLOADED, minute, cdf_path=str(cdf(data, day)))
+    upload = {"upload_to_s3": True, "s3_bucket": "bucket"}
+    assert plan(tmp_path, **upload).days == {}
+    bumped = plan(tmp_path, data_version="1.1.0", **upload)
+    assert list(bumped.days) == DAYS
+    assert {t.action for t in bumped.days.values()} == {ProcessAction.PROCESS_AND_UPLOAD}
+    assert bumped.targets() == [str(upload_receipt_path(
+        Path("uploads"), day_cdf_path(Path(), d, SENSOR, "1.1.0").name)) for d in DAYS]
+    assert "--data-version 1.1.0" in bumped.config.process_flags(upload=True)
+    assert bumped.config.cdf(DAYS[0]).endswith("_v1.1.0.cdf")
 
 
 def test_plan_downloads_a_missing_artifact_only_when_the_download_rules_say_so(

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from swxsoc_reach.fsutil import write_bytes_atomic
-from swxsoc_reach.paths import artifact_name, day_cdf_path, find_artifact, upload_receipt_path
+from swxsoc_reach.paths import (
+    DEFAULT_DATA_VERSION,
+    artifact_name,
+    day_cdf_path,
+    find_artifact,
+    upload_receipt_path,
+)
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
@@ -47,6 +53,11 @@ class ProcessRequest:
     aws_region: str | None = None
     receipt_dir: Path | None = None  # the workflow's upload sentinels (paths.upload_receipt_path)
     quicklook: bool = False  # a PNG beside each new CDF (quicklook.py); never fails a day
+    data_version: str = DEFAULT_DATA_VERSION  # X.Y.Z, checked: a day is complete per version
+
+    def cdf_path(self, day: dt.date) -> Path:
+        """Where the day's CDF of the version asked goes."""
+        return day_cdf_path(self.output_dir, day, self.selection.sensor_id, self.data_version)
 
 
 def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
@@ -56,10 +67,9 @@ def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
 
     def decide(day: dt.date) -> ProcessAction:
         sources[day] = find_artifact(request.input_dir, day, sel.sensor_id, sel.output_format)
-        facts = DayFacts(
-            artifact_exists=sources[day] is not None,
-            cdf_exists=day_cdf_path(request.output_dir, day, sel.sensor_id).is_file(),
-        )
+        cdf = request.cdf_path(day)
+        facts = DayFacts(artifact_exists=sources[day] is not None, cdf_exists=cdf.is_file(),
+                         cdf_name=cdf.name)
         latest = state.get(day.isoformat(), sel.sensor_id, sel.descriptor)
         return decide_process(latest, facts, upload=request.upload_to_s3,
                               retry_failed=sel.retry_failed)
@@ -96,7 +106,7 @@ def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayP
             Status.SKIPPED_NO_INPUT,
             error_message=f"no input {expected} in {request.input_dir.resolve()}",
         ).status
-    cdf = day_cdf_path(request.output_dir, day, sel.sensor_id)
+    cdf = request.cdf_path(day)
     if action in _PROCESSING:
         assert day_plan.source is not None  # planned as processing only when present
         cdf = _process(request, day, day_plan.source, recorder)
@@ -113,7 +123,8 @@ def _process(request: ProcessRequest, day: dt.date, source: Path,
     sel = request.selection
     recorder.begin(Status.PROCESS_PENDING)
     began = time.perf_counter()
-    (cdf,) = process_file(source, request.output_dir, day=day, sensor_id=sel.sensor_id)
+    (cdf,) = process_file(source, request.output_dir, day=day, sensor_id=sel.sensor_id,
+                          data_version=request.data_version)
     seconds = time.perf_counter() - began
     size = cdf.stat().st_size
     recorder.finish(

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from swxsoc_reach.days import check_range, iter_days
 from swxsoc_reach.errors import ConfigError
+from swxsoc_reach.paths import cdf_data_version
 from swxsoc_reach.telemetry.schema import Row, Stage, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 
@@ -69,6 +70,7 @@ class DayStatus(NamedTuple):
     s3_key: str
     error: str  # "error_type: error_message" of the failure the day still carries, else ""
     error_stage: str  # the stage that failed: the latest row's, or download when only it failed
+    data_version: str  # X.Y.Z of the day's latest CDF, from its name ("" when none)
 
     @property
     def failed(self) -> bool:
@@ -232,13 +234,15 @@ def _day_status(key: _Key, latest: Row, download: Row | None,
         s3_key=latest.s3_key,
         error=error,
         error_stage=error_stage,
+        data_version=cdf_data_version(latest.cdf_path or (
+            processed.cdf_path if processed is not None else "")) or "",
     )
 
 
 def _not_started(key: _Key) -> DayStatus:
     day, sensor, descriptor = key
     return DayStatus(dt.date.fromisoformat(day), sensor, descriptor, NOT_STARTED, "", None, None,
-                     None, None, None, None, "", False, "", "", "", "")
+                     None, None, None, None, "", False, "", "", "", "", "")
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -275,15 +279,16 @@ def _cell(value: float | int | None, fmt: str) -> str:
 def format_table(report: StatusReport) -> str:
     """An aligned table of the days, then the summary, for a terminal."""
     several = len({(d.sensor_id, d.descriptor) for d in report.days}) > 1
-    header = ["day", *(["sensor", "descriptor"] if several else []), "status", "records",
-              "avail %", "process s", "CDF", "S3 key"]
+    header = ["day", *(["sensor", "descriptor"] if several else []), "status", "version",
+              "records", "avail %", "process s", "CDF", "S3 key"]
     rows = []
     for d in report.days:
         cdf = Path(d.cdf_path).name if d.cdf_path else "-"
         if d.cdf_path and not d.cdf_exists:
             cdf += " (missing)"
         rows.append([d.day.isoformat(), *([d.sensor_id, d.descriptor] if several else []),
-                     d.status, _cell(d.records, ","), _cell(d.availability_pct, ".2f"),
+                     d.status, d.data_version or "-", _cell(d.records, ","),
+                     _cell(d.availability_pct, ".2f"),
                      _cell(d.process_seconds, ".1f"), cdf, d.s3_key or "-"])
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     numeric = {"records", "avail %", "process s"}

@@ -127,8 +127,8 @@ def test_status_table_lists_days_and_summary(runs: Runs, capsys) -> None:
     assert main(["status", "--telemetry-file", str(runs.telemetry)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split() == ["day", "status", "records", "avail", "%", "process", "s", "CDF",
-                                "S3", "key"]
+    assert lines[0].split() == ["day", "status", "version", "records", "avail", "%", "process",
+                                "s", "CDF", "S3", "key"]
     d1 = next(line for line in lines if line.startswith("2026-01-01"))
     status = report_days(runs)[D1]
     assert f"{status.records:,}" in d1 and f"{status.availability_pct:.2f}" in d1
