@@ -23,8 +23,6 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from swxsoc_reach.fsutil import atomic_write
 from swxsoc_reach.paths import ARTIFACT_COMPRESSIONS, ARTIFACT_FORMATS
 from swxsoc_reach.udl.chunks import Window
@@ -113,6 +111,8 @@ class DaySpool:
         """A spool's text, decompressed (one page: a few MB)."""
         if self._compression == "none":
             return path.read_bytes()
+        import pyarrow as pa  # only for compressed artifacts
+
         with pa.CompressedInputStream(pa.OSFile(os.fspath(path)), self._compression) as stream:
             return stream.read()
 

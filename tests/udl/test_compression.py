@@ -23,6 +23,7 @@ import pytest
 from swxsoc_reach.cli import main
 from swxsoc_reach.paths import artifact_name, day_cdf_path, find_artifact
 from swxsoc_reach.synthetic import SyntheticOptions
+from swxsoc_reach.targets import WorkflowConfig, plan_workflow
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 
@@ -164,3 +165,22 @@ def test_kill9_mid_merge_leaves_no_compressed_artifact_and_a_rerun_cleans_up(
     table = pa_csv.read_csv(final)  # pyarrow reads the zstd stream by its name
     assert table.num_rows == 2 * 720 and "id" in table.column_names
     assert json.loads(table.column("senPos")[0].as_py())  # nested cells stay JSON text
+
+
+def test_workflow_asks_for_and_finds_compressed_artifacts(tmp_path) -> None:
+    """The workflow key ``artifact_compression`` names the download rule's output and
+    its flag; planning finds a day's ``.zst`` artifact by the same day pattern."""
+    config = WorkflowConfig.from_config({
+        "start_date": DAY.isoformat(), "end_date": DAY.isoformat(), "data_dir": "data",
+        "input_dir": "raw", "output_dir": ".", "telemetry_file": None, "sensor_id": SENSOR,
+        "descriptor": "QUICKLOOK", "output_format": "csv", "retry_failed": False,
+        "limit_days": None, "download": True, "udl_url": None, "upload_to_s3": False,
+        "s3_bucket": None, "aws_region": None, "artifact_compression": "zstd",
+        "window_minutes": 5}, base=tmp_path)
+    assert config.artifact(DAY) == f"raw/{artifact_name(DAY, SENSOR, 'csv')}.zst"
+    assert "--artifact-compression zstd --window-minutes 5" in config.download_flags()
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / f"{artifact_name(DAY, SENSOR, 'csv')}.zst").touch()
+    (target,) = plan_workflow(config).days.values()
+    assert not target.download and target.artifact == config.artifact(DAY)
