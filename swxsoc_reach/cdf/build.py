@@ -3,7 +3,8 @@
 Steps 2-6 of the spec, all in numpy (no per-record Python): impute ``idSensor``
 from ``observatoryName``, drop records without a sensor, keep the latest
 ``createdAt`` of each (sensor, obDescription, obTime), check the descriptor, keep
-only the processed day, then scatter into (time, sensor, flavor) arrays.
+only the processed day, then scatter into (time, sensor, flavor) arrays whose sensor
+and flavor axes come from the mission table (so every day of a dataset has one shape).
 """
 
 from __future__ import annotations
