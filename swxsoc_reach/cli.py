@@ -262,15 +262,14 @@ def _run_quicklook(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("demo", help="the whole chain on local synthetic data, no credentials",
-                            description="Start a local UDL server (and, with the test extra, a "
-                            "local S3 endpoint), then run download, process --quicklook and "
-                            "status on a few synthetic days; print where everything is.")
-    parser.add_argument("--output-dir", type=Path, default=Path("demo-output"), metavar="DIR",
-                        help="where the demo writes raw/, cdf/ and status.png (default "
-                        "demo-output; an earlier demo's files there are replaced)")
-    parser.add_argument("--days", type=_positive_int, default=3, metavar="N",
-                        help="synthetic days of REACH-135 to run (default 3)")
+    parser = sub.add_parser("demo", help="the whole chain through the workflow, no credentials",
+                            description="From the repository root: start a local UDL server and "
+                            "a local S3 endpoint, run snakemake --configfile config/demo.yaml "
+                            "(download, process, quicklook, upload), then status; print where "
+                            "everything is. A second run finds nothing to do.")
+    parser.add_argument("--fresh", action="store_true",
+                        help="first remove the demo's data directory (telemetry included) and "
+                        "start over")
     _add_logging_flags(parser)
     parser.set_defaults(handler=_run_demo)
 
@@ -279,9 +278,56 @@ def _run_demo(args: argparse.Namespace) -> int:
     from swxsoc_reach.views import demo
 
     flags = ("-q",) if args.quiet else ("-v",) * args.verbose
-    request = demo.DemoRequest(output_dir=args.output_dir, days=args.days, log_flags=flags)
+    request = demo.DemoRequest(repo=Path.cwd(), fresh=args.fresh, log_flags=flags)
     echo = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     print(demo.describe(demo.run_demo(request, echo)))
+    return EXIT_OK
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return value
+
+
+def _add_sandbox(sub: argparse._SubParsersAction) -> None:
+    from swxsoc_reach.views.sandbox import BUCKET, SENSOR_ID
+
+    parser = sub.add_parser("sandbox", help="a local UDL server and S3 endpoint until Ctrl-C",
+                            description="Start a local UDL server serving synthetic days and a "
+                            "local S3 endpoint (moto, the test extra) with a bucket on 127.0.0.1; "
+                            "print the shell lines that point every command at them; serve "
+                            "until Ctrl-C. See docs/quickstart.md.")
+    parser.add_argument("--udl-port", type=_port, default=0, metavar="PORT",
+                        help="the UDL server's port (default 0: any free port)")
+    parser.add_argument("--s3-port", type=_port, default=0, metavar="PORT",
+                        help="the S3 endpoint's port (default 0: any free port)")
+    parser.add_argument("--sensor-id", default=SENSOR_ID, metavar="ID",
+                        help=f"serve only this sensor's records (default {SENSOR_ID}); ALL serves "
+                        "all 32 sensors, a full campaign day (much more memory and time)")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long before every UDL answer (default 0)")
+    parser.add_argument("--bucket", default=BUCKET, metavar="BUCKET",
+                        help=f"the bucket made on the S3 endpoint (default {BUCKET})")
+    _add_logging_flags(parser)
+    parser.set_defaults(handler=_run_sandbox)
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from swxsoc_reach.views import sandbox
+
+    if args.latency < 0:
+        raise ConfigError(f"--latency {args.latency}: must be 0 or more seconds")
+    options = sandbox.SandboxOptions(udl_port=args.udl_port, s3_port=args.s3_port,
+                                     sensor_id=check_sensor_id(args.sensor_id),
+                                     latency_s=args.latency, bucket=args.bucket)
+    sandbox.serve(options, lambda line: print(line, flush=True))
+    if not args.quiet:
+        print(f"{PROG}: sandbox stopped (UDL server and S3 endpoint)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -291,6 +337,7 @@ SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_status,
     _add_quicklook,
     _add_demo,
+    _add_sandbox,
 )
 
 

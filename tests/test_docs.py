@@ -4,11 +4,16 @@ Each ```shell block of docs/*.md and README.md is run by bash in a fresh directo
 holding what a clone holds (Snakefile, config/, workflow/, profiles/, sample/), with
 UDL pointed at a local UDL server (``UDL_BASE_URL``, ``BASICAUTH``) and AWS at a moto
 server holding the bucket the docs use. Blocks of one page share the directory, in
-order; ``<!-- docs-test: after X.md -->`` runs page X first. A block whose lines start
-with ``$ `` is a transcript: each command runs and the lines under it must appear in
-its output (``...`` matches any text). A block after ``<!-- not-run: reason -->`` is
-not run, but its ``python -m swxsoc_reach`` commands must parse. ```text blocks of
-troubleshooting.md quote messages that must exist in the code. Relative links resolve.
+order; ``<!-- docs-test: after X.md -->`` runs page X first. A block after
+``<!-- docs-test: background ... -->`` starts a server that stays up (the sandbox): it
+runs in the background until it prints its ready line, the shell lines it printed
+(``export``/``unset``) hold for the rest of the page, and when the test ends it gets
+SIGINT (Ctrl-C) and must stop with exit 0, no traceback, no process left behind. A
+block whose lines start with ``$ `` is a transcript: each command runs and the lines
+under it must appear in its output (``...`` matches any text). A block after
+``<!-- not-run: reason -->`` is not run, but its ``python -m swxsoc_reach`` commands must
+parse. ```text blocks of troubleshooting.md quote messages that must exist in the code.
+Relative links resolve.
 """
 
 from __future__ import annotations
@@ -19,13 +24,16 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
+from background import paste, read_until_ready
 
 from swxsoc_reach.cli import build_parser
 from swxsoc_reach.synthetic import SyntheticOptions
@@ -41,6 +49,8 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.S | re.M)
 NOT_RUN = re.compile(r"<!--\s*not-run:\s*(.+?)\s*-->")
 AFTER = re.compile(r"<!--\s*docs-test:\s*after\s+(\S+\.md)\s*-->")
 NOT_PREREQUISITE = re.compile(r"<!--\s*docs-test:\s*not a prerequisite\b")
+BACKGROUND = re.compile(r"<!--\s*docs-test:\s*background\b")
+READY = "# sandbox up"  # the line a background server prints once its exports are out
 TIMEOUT_S = 600
 
 
@@ -132,7 +142,7 @@ def test_docs_swxsoc_commands_parse(document: Path) -> None:
 
 
 FLAG_PAGES = {"download": "download.md", "process": "process.md", "status": "telemetry.md",
-              "quicklook": "quickstart.md", "demo": "quickstart.md"}
+              "quicklook": "quickstart.md", "demo": "quickstart.md", "sandbox": "quickstart.md"}
 
 
 @pytest.mark.parametrize("command", sorted(FLAG_PAGES))
@@ -230,6 +240,7 @@ class Session:
     directory: Path
     env: dict[str, str]
     ran: set[str]
+    background: list[tuple[Block, subprocess.Popen[str]]] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -271,13 +282,48 @@ def run_page(session: Session, page: Path, *, as_prerequisite: bool = False) -> 
             continue
         if as_prerequisite and NOT_PREREQUISITE.search(block.marker):
             continue
-        if block.is_transcript:
+        if BACKGROUND.search(block.marker):
+            start_background(session, block)
+        elif block.is_transcript:
             check_transcript(session, block)
         else:
             done = bash(session, block.text)
             assert done.returncode == 0, (f"{block.where} exited {done.returncode}:\n"
                                           f"{block.text}\n{done.stdout}")
     session.ran.add(page.name)
+
+
+def start_background(session: Session, block: Block) -> None:
+    """Start the block as a terminal would (its own process group); wait for its ready line;
+    apply the ``unset``/``export`` lines it printed to the rest of the page."""
+    process = subprocess.Popen(["bash", "-e", "-c", block.text], cwd=session.directory,
+                               env=session.env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               process_group=0)
+    session.background.append((block, process))
+    session.env = paste(read_until_ready(process, READY, TIMEOUT_S), session.env)
+
+
+def stop_background(session: Session) -> list[str]:
+    """Ctrl-C to each background block's process group; what went wrong stopping them."""
+    problems = []
+    for block, process in session.background:
+        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(
+            recursive=True)] if process.poll() is None else []
+        if family:
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, err = process.communicate()
+        _, alive = psutil.wait_procs(family, timeout=30)
+        for leftover in alive:
+            leftover.kill()
+        if process.returncode != 0 or "Traceback" in err or alive:
+            problems.append(f"{block.where}: exit {process.returncode} after Ctrl-C, "
+                            f"{len(alive)} processes left behind:\n{err}")
+    return problems
 
 
 def bash(session: Session, script: str) -> subprocess.CompletedProcess[str]:
@@ -325,4 +371,9 @@ def check_transcript(session: Session, block: Block) -> None:
 
 @pytest.mark.parametrize("page", DOCUMENTS, ids=lambda p: p.name)
 def test_docs_page_commands_run(page: Path, services: dict[str, str], tmp_path: Path) -> None:
-    run_page(new_session(tmp_path, services), page)
+    session = new_session(tmp_path, services)
+    try:
+        run_page(session, page)
+    finally:
+        problems = stop_background(session)
+    assert not problems, "\n".join(problems)

@@ -99,23 +99,26 @@ def free_port(host: str = HOST) -> int:
         return int(sock.getsockname()[1])
 
 
-def start_moto_server(timeout_s: float = 60.0, log_path: Path | None = None) -> MotoServer:
-    """Start a moto server on 127.0.0.1 and a free port; return once it answers HTTP.
+def start_moto_server(timeout_s: float = 60.0, log_path: Path | None = None,
+                      port: int = 0) -> MotoServer:
+    """Start a moto server on 127.0.0.1 and ``port`` (0: a free one); return once it answers.
 
-    Its request log goes to ``log_path`` (appended), else nowhere.
+    Its request log goes to ``log_path`` (appended), else nowhere. Its own process
+    group: a Ctrl-C meant for its parent does not stop it behind the parent's back
+    (the parent stops it, then knows it is gone).
     """
     last_error = ""
-    for _ in range(_START_ATTEMPTS):
-        port = free_port()
+    for _ in range(1 if port else _START_ATTEMPTS):
+        chosen = port or free_port()
         with contextlib.ExitStack() as stack:
             log = stack.enter_context(open(log_path, "ab")) if log_path else subprocess.DEVNULL
             process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        server = MotoServer(port, process)
+                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(chosen)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)
+        server = MotoServer(chosen, process)
         deadline = time.monotonic() + timeout_s
         while process.poll() is None and time.monotonic() < deadline:
-            if _request(HOST, port, "GET", "/moto-api/", timeout_s=1) is not None:
+            if _request(HOST, chosen, "GET", "/moto-api/", timeout_s=1) is not None:
                 return server
             time.sleep(0.05)  # polling for the server to answer, under a deadline
         server.stop()

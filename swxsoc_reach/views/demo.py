@@ -1,213 +1,229 @@
-"""The demo: the whole chain on this machine, before any UDL or AWS credential exists.
+"""The demo: the whole chain through the Snakemake workflow, before any credential exists.
 
-A local UDL server (``testing/udl_server.py``, on a thread of this process) serves
-a few synthetic days of one sensor; then the same commands an operator types run
-as subprocesses: ``download`` fetches the days, ``process --quicklook`` makes the
-CDFs and their PNGs (and, when the ``test`` extra brings moto, uploads them to a
-local S3 endpoint started for the demo), and ``status --plot`` reports. Only
-127.0.0.1 is contacted: the AWS environment of the children points at the local
-endpoint with every other credential source switched off.
+Run from the repository root. It starts the sandbox's parts in this process (a
+local UDL server serving synthetic days and a local S3 endpoint with a bucket,
+``views/sandbox.py``), then runs what an operator runs, as child processes sharing
+the terminal, each shown before it runs:
 
-The demo owns ``raw/``, ``cdf/`` and ``status.png`` in its output directory and
-replaces them on each run (a marker file proves they are its own); anything else
-there is left alone.
+    snakemake --configfile config/demo.yaml    # download, process + quicklook, upload
+    python -m swxsoc_reach status --telemetry-file ... --plot ...
+    python -m swxsoc_reach report --telemetry-file ... -o ...   (when the CLI has it)
+
+and prints where everything is. ``config/demo.yaml`` differs from a real run's
+config only in its range, directory and switches (config/README.md). Nothing
+outside 127.0.0.1 is contacted: the children's environment points UDL and AWS at
+the local servers, every other credential source switched off.
+
+The telemetry decides, as in any run: a second demo finds every day complete and
+does nothing. ``--fresh`` first removes the demo's data directory, which the demo
+marks as its own when it creates it; it never removes a directory it did not make.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import importlib.util
 import logging
-import os
 import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from swxsoc_reach.days import ONE_DAY, iter_days
-from swxsoc_reach.errors import ConfigError, ReachError
-from swxsoc_reach.paths import artifact_name, day_cdf_path
-from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
-from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer
+from swxsoc_reach.days import iter_days
+from swxsoc_reach.errors import ConfigError, MissingDependencyError, ReachError
+from swxsoc_reach.targets import WorkflowConfig, plan_workflow
 from swxsoc_reach.views.quicklook import quicklook_path
+from swxsoc_reach.views.sandbox import Sandbox, SandboxOptions, require_moto, running_sandbox
 
 logger = logging.getLogger(__name__)
 
-SENSOR_ID = "REACH-135"  # one sensor: 34,560 records a day, seconds per day (ALL: 1.1 million)
-FIRST_DAY = dt.date(2025, 9, 3)  # the bundled sample's first day (sample/make_sample.py)
-SEED = 2025
-GAP_FRACTION = 0.02  # a few samples missing, so availability reads like real data
-BUCKET = "demo-swxsoc-pipeline-incoming"
-# "demo:demo": a credential only the demo's own UDL server knows; it shows the header is sent
-CREDENTIAL = "Basic ZGVtbzpkZW1v"
-MAX_DAYS = 31
+DEFAULTS = Path("config/config.yaml")  # the Snakefile's configfile
+DEMO_CONFIG = Path("config/demo.yaml")
 MARKER = ".swxsoc_reach-demo"
-OWNED = ("raw", "cdf", "status.png")
+STATUS_PLOT = "status.png"
+REPORT = "campaign.html"
 
 
 @dataclass(frozen=True)
 class DemoRequest:
     """A validated ``demo`` invocation; ``log_flags`` go to every command (-v, -q)."""
 
-    output_dir: Path
-    days: int = 3
+    repo: Path  # the clone: Snakefile, config/
+    fresh: bool = False
     log_flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    """Where everything the demo made is."""
+    """Where everything the demo's workflow left is (paths absolute)."""
 
-    output_dir: Path
-    first_day: dt.date
-    last_day: dt.date
+    config: WorkflowConfig
+    had_work: bool  # False: every day was complete before this run
     artifacts: tuple[Path, ...]
     cdfs: tuple[Path, ...]
     quicklooks: tuple[Path, ...]
+    receipts: tuple[Path, ...]
     telemetry: Path
     status_plot: Path
-    s3_objects: tuple[str, ...] | None  # s3://bucket/key; None without the test extra
+    report: Path | None  # None while the CLI has no ``report`` command
+    s3_objects: dict[str, int]  # s3://bucket/key -> bytes, in this run's endpoint
     commands: tuple[str, ...]
 
 
-def s3_available() -> bool:
-    """True when boto3 and moto are installed (the ``test`` extra), so the demo uploads."""
-    return all(importlib.util.find_spec(name) is not None for name in ("boto3", "moto"))
+def load_config(repo: Path) -> WorkflowConfig:
+    """``config/config.yaml`` under ``config/demo.yaml``, as Snakemake merges them, checked."""
+    import yaml
+
+    merged: dict[str, Any] = {}
+    for name in (DEFAULTS, DEMO_CONFIG):
+        path = repo / name
+        if not path.is_file():
+            raise ConfigError(f"no {name} in {repo}: run the demo from the repository root")
+        merged |= yaml.safe_load(path.read_text()) or {}
+    return WorkflowConfig.from_config(merged, base=repo)
 
 
 def run_demo(request: DemoRequest, echo: Callable[[str], None]) -> DemoResult:
-    """Run the chain into ``request.output_dir``; ``echo`` shows each command before it runs."""
-    from swxsoc_reach.synthetic import SyntheticOptions
-    from swxsoc_reach.testing.udl_server import ServerConfig, UdlServer
-
-    if not 1 <= request.days <= MAX_DAYS:
-        raise ConfigError(f"--days {request.days}: the demo runs 1 to {MAX_DAYS} days")
-    out = request.output_dir
-    _claim(out)
-    first, last = FIRST_DAY, FIRST_DAY + (request.days - 1) * ONE_DAY
-    raw, cdf_dir, telemetry, status_plot = (out / "raw", out / "cdf", out / "raw" / TELEMETRY_NAME,
-                                            out / "status.png")
-    days = ["--start-date", first.isoformat(), "--end-date", last.isoformat(),
-            "--sensor-id", SENSOR_ID]
-    udl_config = ServerConfig(data=SyntheticOptions(seed=SEED, sensor_id=SENSOR_ID,
-                                                    gap_fraction=GAP_FRACTION), auth=CREDENTIAL)
+    """Run the workflow of ``config/demo.yaml`` against the sandbox, then status (and report)."""
+    if importlib.util.find_spec("snakemake") is None:
+        raise MissingDependencyError("the demo runs the Snakemake workflow: pip install -e "
+                                     "'.[test]' (or the workflow extra)")
+    require_moto()
+    config = load_config(request.repo)
+    _claim(config.data_dir, fresh=request.fresh)
+    plan = plan_workflow(config)
+    telemetry = config.selection.telemetry_file
+    status_plot = config.data_dir / STATUS_PLOT
+    report = config.data_dir / REPORT if _has_command("report") else None
     commands: list[str] = []
-    with ExitStack() as stack:
-        udl = stack.enter_context(UdlServer(udl_config))
-        s3 = stack.enter_context(_local_s3()) if s3_available() else None
-        env = _environment(s3)
-        upload = ["--upload-to-s3", "--s3-bucket", BUCKET] if s3 is not None else []
-        steps = [
-            ["download", *days, "--output-dir", str(raw), "--udl-url", udl.url],
-            ["process", *days, "--input-dir", str(raw), "--output-dir", str(cdf_dir),
-             "--quicklook", *upload],
-            ["status", "--telemetry-file", str(telemetry), "--plot", str(status_plot)],
-        ]
-        if s3 is None:
-            echo("S3 upload left out: boto3 and moto (pip install -e '.[test]') start a local "
-                 "S3 endpoint for it")
-        for step in steps:
-            commands.append(_run(step, request.log_flags, env, echo))
-        s3_objects = _list_objects(s3) if s3 is not None else None
-    day_list = list(iter_days(first, last))
+    to_download = [day for day, target in plan.days.items() if target.download]
+    with running_sandbox(SandboxOptions(bucket=config.s3_bucket or SandboxOptions.bucket,
+                                        sensor_id=config.selection.sensor_id)) as sandbox:
+        # Render the synthetic days while Snakemake starts and runs the earlier days'
+        # jobs (a REACH-135 day takes seconds): the second core works meanwhile.
+        threading.Thread(target=_warm, args=(sandbox, to_download), daemon=True,
+                         name="demo-warm").start()
+        env = sandbox.environ()
+        snakemake = ["snakemake", "--configfile", str(DEMO_CONFIG)]
+        quiet = ["--quiet", "all"] if "-q" in request.log_flags else []
+        workflow_code = _run(snakemake + quiet, [sys.executable, "-m", *snakemake, *quiet],
+                             request.repo, env, echo, commands)
+        s3_objects = sandbox.objects()
+    days = list(iter_days(config.selection.start, config.selection.end))
+    cdfs = tuple(config.local(config.cdf(day)) for day in days)
+    views = [["status", "--telemetry-file", str(telemetry), "--plot", str(status_plot)]]
+    if report is not None:
+        views.append(["report", "--telemetry-file", str(telemetry), "-o", str(report)])
+    for step in views:
+        shown = ["python", "-m", "swxsoc_reach", *step]
+        code = _run(shown, [sys.executable, "-m", "swxsoc_reach", *step,
+                            *request.log_flags], request.repo, env, echo, commands)
+        if code != 0:
+            raise ReachError(f"demo step failed with exit code {code}: {shlex.join(shown)} "
+                             "(its messages are above)")
+    if workflow_code != 0:
+        raise ReachError(f"the workflow failed with exit code {workflow_code} (its messages "
+                         f"are above; each job's log is under {config.data_dir / 'logs'})")
     return DemoResult(
-        output_dir=out,
-        first_day=first,
-        last_day=last,
-        artifacts=tuple(raw / artifact_name(d, SENSOR_ID, "csv") for d in day_list),
-        cdfs=tuple(day_cdf_path(cdf_dir, d, SENSOR_ID) for d in day_list),
-        quicklooks=tuple(quicklook_path(day_cdf_path(cdf_dir, d, SENSOR_ID)) for d in day_list),
+        config=config,
+        had_work=bool(plan.days),
+        artifacts=tuple(config.local(config.artifact(day)) for day in days),
+        cdfs=cdfs,
+        quicklooks=tuple(quicklook_path(cdf) for cdf in cdfs),
+        receipts=tuple(config.local(config.receipt(day)) for day in days),
         telemetry=telemetry,
         status_plot=status_plot,
+        report=report,
         s3_objects=s3_objects,
         commands=tuple(commands),
     )
 
 
-def _claim(out: Path) -> None:
-    """Make ``out`` the demo's: replace what an earlier demo left, refuse anyone else's files."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"demo output directory {out} exists and is not a directory")
-    present = [name for name in OWNED if (out / name).exists()]
-    if present and not (out / MARKER).is_file():
-        raise ConfigError(f"demo output directory {out} already holds {', '.join(present)} not "
-                          "made by the demo: choose another --output-dir")
-    for name in present:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("made by python -m swxsoc_reach demo; its next run replaces "
-                              f"{', '.join(OWNED)} here\n")
+def _warm(sandbox: Sandbox, days: list[dt.date]) -> None:
+    """Render each day in the UDL server's store, in date order (downloads then find it)."""
+    for day in days:
+        sandbox.udl.warm(day)
 
 
-@contextmanager
-def _local_s3() -> Iterator[MotoServer]:
-    """A moto server on 127.0.0.1 holding the demo's bucket, stopped when the demo ends."""
-    from swxsoc_reach.testing.s3_server import running_moto_server
-
-    with running_moto_server() as server:
-        server.client().create_bucket(Bucket=BUCKET)
-        yield server
-
-
-def _environment(s3: MotoServer | None) -> dict[str, str]:
-    """The children's environment: the demo credential, and AWS pointed at the local endpoint."""
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("SECRET_ARN_UDL", "UDL_BASE_URL", *UNSET_VARS)}
-    if s3 is not None:
-        return s3.environ(base, BASICAUTH=CREDENTIAL)
-    return {**base, "BASICAUTH": CREDENTIAL}
+def _claim(data_dir: Path, *, fresh: bool) -> None:
+    """Make ``data_dir`` the demo's (marked); with ``fresh`` empty it first. Refuse others'."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"demo data directory {data_dir} exists and is not a directory")
+    ours = (data_dir / MARKER).is_file()
+    if data_dir.is_dir() and any(data_dir.iterdir()) and not ours:
+        raise ConfigError(f"demo data directory {data_dir} already holds files not made by the "
+                          f"demo: change data_dir in {DEMO_CONFIG} or move them")
+    if fresh and ours:
+        shutil.rmtree(data_dir)
+    if not (data_dir / MARKER).is_file():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / MARKER).write_text("made by python -m swxsoc_reach demo; demo --fresh "
+                                       "removes this directory\n")
 
 
-def _run(step: list[str], log_flags: tuple[str, ...], env: dict[str, str],
-         echo: Callable[[str], None]) -> str:
-    """Run one CLI command as a child process sharing our terminal; stop the demo if it fails."""
-    shown = shlex.join(["python", "-m", "swxsoc_reach", *step])
-    echo(f"$ {shown}")
-    done = subprocess.run([sys.executable, "-m", "swxsoc_reach", *step, *log_flags], env=env,
-                          stdin=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        raise ReachError(f"demo step failed with exit code {done.returncode}: {shown} "
-                         "(its messages are above)")
-    return shown
+def _has_command(name: str) -> bool:
+    """Whether the CLI has subcommand ``name`` (the report view arrives with issue 12)."""
+    from swxsoc_reach.cli import build_parser
+
+    return any(isinstance(action, argparse._SubParsersAction) and name in action.choices
+               for action in build_parser()._actions)
 
 
-def _list_objects(s3: MotoServer) -> tuple[str, ...]:
-    """Every object in the demo bucket, as ``s3://bucket/key``."""
-    pages = s3.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
-    return tuple(f"s3://{BUCKET}/{item['Key']}" for page in pages
-                 for item in page.get("Contents", []))
+def _run(shown: list[str], argv: list[str], cwd: Path, env: dict[str, str],
+         echo: Callable[[str], None], commands: list[str]) -> int:
+    """Run one command as a child sharing our terminal; show it first; return its exit code."""
+    line = shlex.join(shown)
+    echo(f"$ {line}")
+    commands.append(line)
+    return subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                          check=False).returncode
 
 
 def describe(result: DemoResult) -> str:
     """Where everything is, one path a line, and what to try next."""
-    lines = ["", f"Demo complete: {SENSOR_ID}, {result.first_day} .. {result.last_day} (synthetic "
-             "data; only 127.0.0.1 was contacted).", ""]
+    sel, config = result.config.selection, result.config
+    lines = [""]
+    if result.had_work:
+        lines.append(f"Demo complete: {sel.sensor_id}, {sel.start} .. {sel.end}, through the "
+                     f"Snakemake workflow ({DEMO_CONFIG}; synthetic data, only 127.0.0.1 "
+                     "contacted).")
+    else:
+        lines.append(f"Nothing to do: every day of {DEMO_CONFIG} ({sel.start} .. {sel.end}) was "
+                     "already complete in the telemetry, which is kept; `python -m swxsoc_reach "
+                     "demo --fresh` starts over.")
+    lines += ["", f"Data directory: {config.data_dir}"]
 
-    def section(title: str, paths: tuple[Path, ...] | tuple[str, ...]) -> None:
+    def section(title: str, items: tuple[Path, ...] | tuple[str, ...]) -> None:
         lines.append(title)
-        lines.extend(f"  {path}" for path in paths)
+        lines.extend(f"  {item}" for item in items)
 
     section("Artifacts (download, one per UTC day):", result.artifacts)
     section("CDFs (process, l1c/prelim/YYYY/MM/DD/<name>):", result.cdfs)
-    section("Quicklook plots (process --quicklook):", result.quicklooks)
+    section("Quicklook plots (quicklook: true):", result.quicklooks)
+    section("Upload receipts (bucket and key of each confirmed S3 object):",
+            result.receipts)
+    if result.s3_objects:
+        section("Uploaded to the demo's local S3 endpoint (it stops with the demo):",
+                tuple(f"{url} ({size:,} bytes)" for url, size in result.s3_objects.items()))
+    else:
+        lines.append("S3: nothing uploaded by this run (the receipts name the objects an "
+                     "earlier run's endpoint held)")
     section("Telemetry (every stage of every day):", (result.telemetry,))
     section("Status plot (status --plot):", (result.status_plot,))
-    if result.s3_objects is None:
-        lines.append("S3: not run (install the test extra for a local S3 endpoint)")
-    else:
-        section("Uploaded to the demo's local S3 endpoint (stopped with the demo):",
-                result.s3_objects)
-    telemetry, first_cdf = (shlex.quote(str(p)) for p in (result.telemetry, result.cdfs[0]))
+    if result.report is not None:
+        section("Campaign report (report):", (result.report,))
+    section("Job logs (one per rule and day):", (config.data_dir / "logs",))
+    telemetry = shlex.quote(str(result.telemetry))
     lines += ["", "Next:",
               f"  python -m swxsoc_reach status --telemetry-file {telemetry}",
-              f"  python -m swxsoc_reach quicklook {first_cdf} -o day.png",
-              "  docs/quickstart.md: the same commands against the real UDL"]
+              "  python -m swxsoc_reach demo --fresh     # start over",
+              "  config/README.md: the one-file step from this demo to a run on the real UDL",
+              "  docs/quickstart.md: each command by hand against `python -m swxsoc_reach "
+              "sandbox`"]
     return "\n".join(lines)

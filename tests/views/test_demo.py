@@ -1,65 +1,49 @@
-"""The README's run command, ``python -m swxsoc_reach demo``, in a subprocess: it completes,
-prints paths that exist, uploads to its local S3 endpoint, and connects to nothing but
-127.0.0.1 (every Python process of the run carries a socket guard that records and
-refuses any other address)."""
+"""The README's first command, ``python -m swxsoc_reach demo``, as written (less the install
+step), in a copy of the clone: the workflow of config/demo.yaml leaves the CDFs, quicklooks,
+S3 objects, receipts and telemetry of a plain CLI run of the same days; a second run does
+nothing; only 127.0.0.1 is contacted (every Python process of the run, Snakemake's jobs
+included, carries a socket guard that records and refuses any other address)."""
 
 from __future__ import annotations
 
-import os
-import re
+import datetime as dt
+import json
+import shlex
+import shutil
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import cdflib
 import pytest
+from netguard import guarded_env, write_guard
+from results import assert_same_cdf, comparable
+from support import png_size
 
 from swxsoc_reach.cli import main
+from swxsoc_reach.days import iter_days
+from swxsoc_reach.paths import day_cdf_path
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
-from swxsoc_reach.views.demo import BUCKET, MARKER, SENSOR_ID
+from swxsoc_reach.testing.s3_server import MotoServer
+from swxsoc_reach.testing.udl_server import UdlServer
+from swxsoc_reach.views import demo
+from swxsoc_reach.views.sandbox import CREDENTIAL, SandboxOptions, udl_config
 
-# Loaded by every Python process of the run (PYTHONPATH): refuse and record any connection
-# or name lookup that is not loopback; optionally hide packages as if not installed.
-GUARD = textwrap.dedent('''
-    import os, socket, sys
+ROOT = Path(__file__).resolve().parents[2]
+CLONE = ("Snakefile", "config", "workflow", "profiles")  # what the demo may use of a clone
+INSTALL = ("venv", "pip")  # words of the install step the CI has just done
+TIMEOUT_S = 600
 
-    _LOG = os.environ["SWXSOC_NET_GUARD_LOG"]
-    _LOOPBACK = {"127.0.0.1", "localhost", "::1", b"127.0.0.1", b"localhost", None}
 
-    def _refuse(what):
-        with open(_LOG, "a") as fh:
-            fh.write(f"{os.getpid()} {sys.argv[:3]} {what!r}\\n")
-        raise OSError(f"network guard: {what!r} is not loopback")
-
-    def _check(address):
-        if isinstance(address, tuple) and address[0] not in _LOOPBACK:
-            _refuse(address)
-
-    _connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def connect(self, address):
-        _check(address)
-        return _connect(self, address)
-
-    def connect_ex(self, address):
-        _check(address)
-        return _connect_ex(self, address)
-
-    _getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in _LOOPBACK:
-            _refuse(host)
-        return _getaddrinfo(host, *args, **kwargs)
-
-    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
-    socket.getaddrinfo = getaddrinfo
-    for _name in filter(None, os.environ.get("SWXSOC_HIDE_MODULES", "").split(",")):
-        sys.modules[_name] = None  # what a package that is not installed looks like
-''')
+def readme_command() -> list[str]:
+    """The README's first command as written, less its install step, with our interpreter."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("```shell\n", 1)[1].split("```", 1)[0]
+    steps = [shlex.split(step) for step in block.strip().split("&&")]
+    (run,) = [words for words in steps if not {Path(w).name for w in words} & set(INSTALL)]
+    assert run[0] == ".venv/bin/python", run
+    return [sys.executable, *run[1:]]
 
 
 @dataclass(frozen=True)
@@ -74,104 +58,186 @@ class DemoRun:
         return [Path(line.strip()) for line in self.out.splitlines()
                 if line.startswith("  /") and " " not in line.strip()]
 
-    def s3_urls(self) -> list[str]:
-        return [line.strip() for line in self.out.splitlines()
-                if line.startswith("  s3://")]
+    def s3_objects(self) -> dict[str, int]:
+        """The S3 objects the demo listed: URL -> bytes."""
+        found = {}
+        for line in self.out.splitlines():
+            if line.startswith("  s3://"):
+                url, size = line.split(maxsplit=1)
+                found[url] = int(size.strip("()").removesuffix(" bytes").replace(",", ""))
+        return found
 
 
 @pytest.fixture(scope="module")
 def guard_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("guard")
-    (directory / "sitecustomize.py").write_text(GUARD)
-    return directory
+    return write_guard(tmp_path_factory.mktemp("guard"))
 
 
-def run_demo(guard_dir: Path, cwd: Path, *args: str, hide: str = "") -> DemoRun:
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a clone holds for the demo, where the README's command is run."""
+    root = tmp_path_factory.mktemp("clone")
+    for name in CLONE:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, root / name)
+    return root
+
+
+def run_readme_command(guard_dir: Path, cwd: Path, *args: str, hide: str = "") -> DemoRun:
     log = guard_dir / f"refused-{len(list(guard_dir.iterdir()))}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "UDL_"))}
-    env |= {"PYTHONPATH": os.pathsep.join(filter(None, [str(guard_dir),
-                                                        env.get("PYTHONPATH", "")])),
-            "SWXSOC_NET_GUARD_LOG": str(log), "SWXSOC_HIDE_MODULES": hide}
-    env.pop("BASICAUTH", None)  # a newcomer has no UDL credential
-    done = subprocess.run([sys.executable, "-m", "swxsoc_reach", "demo", *args], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run([*readme_command(), *args], cwd=cwd,
+                          env=guarded_env(guard_dir, log, hide=hide), capture_output=True,
+                          text=True, timeout=TIMEOUT_S, check=False)
     return DemoRun(done.returncode, done.stdout, done.stderr,
                    log.read_text() if log.exists() else "")
 
 
 @pytest.fixture(scope="module")
-def first_run(guard_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    out = tmp_path_factory.mktemp("demo") / "demo-output"
-    return run_demo(guard_dir, out.parent, "--output-dir", str(out), "--days", "2")
+def first_run(guard_dir: Path, clone: Path) -> DemoRun:
+    return run_readme_command(guard_dir, clone)
+
+
+@pytest.fixture(scope="module")
+def second_run(first_run: DemoRun, guard_dir: Path, clone: Path) -> tuple[DemoRun, dict]:
+    """The same command again, and the data directory's files (mtimes) before it ran."""
+    assert first_run.code == 0, first_run.err
+    before = files(demo.load_config(clone).data_dir)
+    return run_readme_command(guard_dir, clone), before
+
+
+def files(directory: Path) -> dict[str, int]:
+    """Every file the workflow left (not Snakemake's bookkeeping), with its mtime; the views
+    (status plot, report) are drawn again on each run."""
+    views = {demo.STATUS_PLOT, demo.REPORT}
+    return {str(p.relative_to(directory)): p.stat().st_mtime_ns for p in directory.rglob("*")
+            if p.is_file() and ".snakemake" not in p.parts and p.name not in views}
+
+
+@pytest.fixture(scope="module")
+def cli_run(clone: Path, udl_server_session: UdlServer, moto_server_process: MotoServer,
+            tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    """download, then process --quicklook --upload-to-s3, of config/demo.yaml's days against
+    the sandbox's UDL data: the output dir and the bucket's objects (URL -> bytes)."""
+    config = demo.load_config(clone)
+    sel = config.selection
+    udl_server_session.configure(udl_config(SandboxOptions()))
+    moto_server_process.reset()
+    moto_server_process.client().create_bucket(Bucket=config.s3_bucket)
+    out = tmp_path_factory.mktemp("cli")
+    env = moto_server_process.environ(BASICAUTH=CREDENTIAL)
+    days = ["--start-date", sel.start.isoformat(), "--end-date", sel.end.isoformat(),
+            "--sensor-id", sel.sensor_id]
+    for command in (["download", "--output-dir", str(out), "--udl-url", udl_server_session.url],
+                    ["process", "--input-dir", str(out), "--output-dir", str(out), "--quicklook",
+                     "--upload-to-s3", "--s3-bucket", str(config.s3_bucket)]):
+        subprocess.run([sys.executable, "-m", "swxsoc_reach", *command, *days], env=env,
+                       check=True, capture_output=True, timeout=TIMEOUT_S)
+    listing = moto_server_process.client().list_objects_v2(Bucket=config.s3_bucket)
+    objects = {f"s3://{config.s3_bucket}/{o['Key']}": o["Size"] for o in listing["Contents"]}
+    return out, objects
 
 
 def test_network_guard_refuses_and_records_other_addresses(guard_dir: Path,
                                                            tmp_path: Path) -> None:
     """The guard the demo tests rely on does catch an outside connection."""
     log = tmp_path / "refused.log"
-    env = {**os.environ, "PYTHONPATH": str(guard_dir), "SWXSOC_NET_GUARD_LOG": str(log)}
     probe = "import socket; socket.create_connection(('192.0.2.1', 443), timeout=1)"
-    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run([sys.executable, "-c", probe], env=guarded_env(guard_dir, log),
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0 and "network guard" in done.stderr
     assert "192.0.2.1" in log.read_text()
 
 
-def test_demo_completes_and_every_printed_path_exists(first_run: DemoRun) -> None:
-    assert first_run.code == 0, first_run.err
-    paths = first_run.paths()
-    assert len(paths) == 2 * 3 + 2  # 2 artifacts, 2 CDFs, 2 PNGs, telemetry, status plot
-    for path in paths:
-        assert path.is_file() and path.stat().st_size > 0, path
-    assert sum(p.suffix == ".cdf" for p in paths) == 2
-    assert sum(p.suffix == ".png" for p in paths) == 3
+def test_readme_first_command_installs_then_runs_the_demo() -> None:
+    """The install step is what CI does; what is left is one demo command."""
+    assert readme_command()[1:] == ["-m", "swxsoc_reach", "demo"]
 
 
-def test_demo_contacts_nothing_but_loopback(first_run: DemoRun) -> None:
+def test_demo_runs_the_workflow_and_contacts_nothing_but_loopback(first_run: DemoRun) -> None:
     assert first_run.code == 0, first_run.err
     assert first_run.refused == ""
+    shown = [line for line in first_run.out.splitlines() if line.startswith("$ ")]
+    assert shown[0] == "$ snakemake --configfile config/demo.yaml"
+    assert [c.split()[4] for c in shown[1:]][:1] == ["status"]
+    assert "Demo complete" in first_run.out
+    for path in first_run.paths():
+        assert path.exists(), path
 
 
-def test_demo_uploads_every_cdf_and_telemetry_agrees(first_run: DemoRun) -> None:
+def test_demo_leaves_what_the_cli_leaves_for_the_same_days(
+        first_run: DemoRun, clone: Path, cli_run: tuple[Path, dict[str, int]]) -> None:
     assert first_run.code == 0, first_run.err
-    telemetry = next(p for p in first_run.paths() if p.name == "download_telemetry.csv")
-    state = TelemetryStore(telemetry).state()
+    config = demo.load_config(clone)
+    sel = config.selection
+    out, cli_objects = cli_run
+    days = list(iter_days(sel.start, sel.end))
     cdfs = [p for p in first_run.paths() if p.suffix == ".cdf"]
-    keys = []
+    assert cdfs == [config.local(config.cdf(day)) for day in days]
+    for day, cdf in zip(days, cdfs, strict=True):
+        assert_same_cdf(cdf, day_cdf_path(out, day, sel.sensor_id))
+        width, height = png_size(cdf.with_suffix(".png"))
+        assert width > 300 and height > 200
+    ours = TelemetryStore(sel.telemetry_file).read()
+    theirs = TelemetryStore(out / "download_telemetry.csv").read()
+    assert sorted(comparable(ours)) == sorted(comparable(theirs))  # the workflow goes day by day
+    assert first_run.s3_objects() == cli_objects
     for cdf in cdfs:
-        day = "-".join(re.search(r"_(\d{4})(\d\d)(\d\d)T000000_", cdf.name).groups())
-        row = state.get(day, SENSOR_ID, "QUICKLOOK")
+        row = TelemetryStore(sel.telemetry_file).state().get(
+            day_of(cdf).isoformat(), sel.sensor_id, sel.descriptor)
         assert row is not None and row.status is Status.UPLOADED
-        assert Path(row.cdf_path) == cdf.resolve()
-        keys.append(f"s3://{BUCKET}/{row.s3_key}")
-        assert len(cdflib.CDF(str(cdf)).varget("Epoch")) > 16_000  # a whole day, few gaps
-    assert sorted(first_run.s3_urls()) == sorted(keys)
+        assert first_run.s3_objects()[f"s3://{row.s3_bucket}/{row.s3_key}"] == cdf.stat().st_size
+        receipt = config.local(config.receipt(day_of(cdf)))
+        assert json.loads(receipt.read_text()) == {"bucket": row.s3_bucket, "key": row.s3_key}
 
 
-def test_demo_shows_each_command_it_runs(first_run: DemoRun) -> None:
-    commands = [line for line in first_run.out.splitlines() if line.startswith("$ ")]
-    assert [c.split()[4] for c in commands] == ["download", "process", "status"]
-    assert "--quicklook --upload-to-s3 --s3-bucket " + BUCKET in commands[1]
+def day_of(cdf: Path) -> dt.date:
+    return dt.datetime.strptime(cdf.name.split("_")[4][:8], "%Y%m%d").date()
 
 
-def test_demo_rerun_without_the_test_extra_replaces_its_files_and_skips_s3(
-        first_run: DemoRun, guard_dir: Path) -> None:
-    out = first_run.paths()[0].parents[1]
-    assert (out / MARKER).is_file()
-    (out / "mine.txt").write_text("an operator's file\n")
-    again = run_demo(guard_dir, out.parent, "--output-dir", str(out), "--days", "1",
-                     hide="boto3,moto")
+def test_demo_second_run_does_nothing_and_keeps_the_telemetry(
+        second_run: tuple[DemoRun, dict], clone: Path) -> None:
+    again, before = second_run
     assert again.code == 0, again.err
     assert again.refused == ""
-    assert "S3: not run (install the test extra" in again.out and not again.s3_urls()
-    for path in again.paths():
-        assert path.is_file(), path
-    assert len(list((out / "raw").glob("REACH-135_*.csv"))) == 1  # day 2 of the first run: gone
-    assert (out / "mine.txt").read_text() == "an operator's file\n"
+    assert "swxsoc_reach: nothing to do:" in again.err  # the workflow's own plan line
+    assert "Nothing to do: every day of config/demo.yaml" in again.out
+    assert files(demo.load_config(clone).data_dir) == before  # no file written or touched
 
 
-def test_demo_refuses_a_directory_holding_files_it_did_not_make(tmp_path: Path, capsys) -> None:
-    (tmp_path / "raw").mkdir()
-    assert main(["demo", "--output-dir", str(tmp_path)]) == 2
-    assert (f"swxsoc_reach: error: demo output directory {tmp_path} already holds raw not made "
-            "by the demo: choose another --output-dir") in capsys.readouterr().err
+def test_demo_without_moto_exits_2_before_touching_anything(guard_dir: Path,
+                                                            tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    run = run_readme_command(guard_dir, tmp_path, hide="moto")
+    assert run.code == 2, run.err
+    assert ("swxsoc_reach: error: the sandbox's local S3 endpoint needs moto and boto3 (the test "
+            "extra): pip install -e '.[test]'") in run.err
+    assert "Traceback" not in run.err
+    assert not (tmp_path / "demo-output").exists()
+
+
+def test_demo_refuses_a_data_directory_holding_files_it_did_not_make(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    data = demo.load_config(tmp_path).data_dir
+    data.mkdir(parents=True)
+    (data / "mine.txt").write_text("an operator's file\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--fresh"]) == 2
+    assert (f"swxsoc_reach: error: demo data directory {data} already holds files not made by "
+            "the demo: change data_dir in config/demo.yaml or move them"
+            ) in capsys.readouterr().err
+    assert (data / "mine.txt").read_text() == "an operator's file\n"
+
+
+def test_demo_fresh_empties_only_the_directory_it_marked(tmp_path: Path) -> None:
+    data = tmp_path / "demo-output" / "demo"
+    demo._claim(data, fresh=False)  # a new directory: marked as the demo's
+    (data / "raw").mkdir()
+    (data / "raw" / "download_telemetry.csv").write_text("kept without --fresh\n")
+    demo._claim(data, fresh=False)
+    assert (data / "raw" / "download_telemetry.csv").is_file()
+    demo._claim(data, fresh=True)
+    assert sorted(p.name for p in data.iterdir()) == [demo.MARKER]

@@ -14,15 +14,15 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pytest
+from results import assert_same_cdf, comparable
 
-from swxsoc_reach.paths import cdf_relpath, day_cdf_path
+from swxsoc_reach.paths import day_cdf_path
 from swxsoc_reach.telemetry.schema import Row
 from swxsoc_reach.telemetry.store import TelemetryStore
 
@@ -90,31 +90,6 @@ class Workflow:
         ours = comparable(self.rows())
         theirs = comparable(TelemetryStore(other / "download_telemetry.csv").read())
         assert (ours if ordered else sorted(ours)) == (theirs if ordered else sorted(theirs))
-
-
-def comparable(rows: Iterable[Row]) -> list[tuple[str, ...]]:
-    """Rows without what differs between any two runs (ids, times, durations, base dirs)."""
-    return [(
-        r.chunk_date_utc, r.status.value, r.sensor_id, r.descriptor, r.output_format,
-        r.records_downloaded, r.expected_records, r.availability_pct, Path(r.csv_path).name,
-        cdf_relpath(Path(r.cdf_path).name) if r.cdf_path else "",
-        r.cdf_size_mb, r.error_type, r.s3_bucket, r.s3_key,
-    ) for r in rows]
-
-
-def assert_same_cdf(a: Path, b: Path) -> None:
-    """Same variables, values and attributes (``Generation_date`` is the day it ran)."""
-    import cdflib
-
-    first, second = cdflib.CDF(a), cdflib.CDF(b)
-    info = first.cdf_info()
-    assert info.zVariables == second.cdf_info().zVariables
-    skip = {"Generation_date"}
-    assert ({k: v for k, v in first.globalattsget().items() if k not in skip}
-            == {k: v for k, v in second.globalattsget().items() if k not in skip})
-    for name in info.zVariables:
-        assert np.array_equal(first.varget(name), second.varget(name)), name
-        assert first.varattsget(name) == second.varattsget(name), name
 
 
 def copy_workflow(root: Path) -> Workflow:
