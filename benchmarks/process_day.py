@@ -12,7 +12,8 @@ For each day, each in a fresh child process so the figures are its own: the same
 baseline ``pyarrow.csv.read_csv`` merely reading the CSV (all columns, multithreaded),
 ``process_file`` as shipped (gzip level ``write.GZIP_LEVEL`` on the data variables), and
 ``process_file`` with compression off (the uncompressed product of the same shape, the
-size before this issue). Prints wall seconds, peak RSS, CDF sizes and the ratios.
+size before this issue). Prints wall and CPU seconds, peak RSS, CDF sizes and the
+ratios.
 Targets (full day): CDF <= 50 % of the uncompressed size, process <= 3.5 s and <= 1.5x
 the baseline, peak RSS <= 1 GiB; the fill-heavy CDF far smaller. ``--levels 1,3,6``
 adds a size/time row per gzip level (how the level was chosen).
@@ -52,9 +53,10 @@ if sys.argv[4]:
     write.GZIP_LEVEL = int(sys.argv[4])
 (cdf,) = process_file(sys.argv[1], sys.argv[2], day=dt.date.fromisoformat(sys.argv[3]))
 seconds = time.perf_counter() - began
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": seconds, "cdf": str(cdf), "cdf_bytes": cdf.stat().st_size,
-                  "level": write.GZIP_LEVEL,
-                  "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  "level": write.GZIP_LEVEL, "cpu": usage.ru_utime + usage.ru_stime,
+                  "peak_rss": usage.ru_maxrss * 1024}))
 """
 BASELINE = """
 import json, resource, sys, time
@@ -62,8 +64,9 @@ began = time.perf_counter()
 import pyarrow.csv
 table = pyarrow.csv.read_csv(sys.argv[1])
 seconds = time.perf_counter() - began
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": seconds, "rows": table.num_rows,
-                  "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  "cpu": usage.ru_utime + usage.ru_stime, "peak_rss": usage.ru_maxrss * 1024}))
 """
 
 
@@ -143,6 +146,10 @@ def measure(kind: DayKind, work_dir: Path, runs: int, levels: list[str]) -> None
           f"{statistics.median(r['process_wall'] for r in shipped):.2f} s; target <= 3.5 s), "
           f"{records / seconds:,.0f} records/s")
     print(f"process_file, uncompressed   : {plain:.2f} s (+{seconds - plain:.2f} s for gzip)")
+    cpu = statistics.median(r["cpu"] for r in shipped)
+    print(f"CPU seconds (user+sys)       : process_file {cpu:.2f} (uncompressed "
+          f"{statistics.median(r['cpu'] for r in off):.2f}), read_csv "
+          f"{statistics.median(b['cpu'] for b in bases):.2f}: less sensitive to a busy machine")
     print(f"CDF size                     : {size / MIB:,.1f} MiB vs {plain_size / MIB:,.1f} MiB "
           f"uncompressed = {size / plain_size:.1%} (target <= 50 % for the full day)")
     print(f"peak RSS of process_file     : {max(r['peak_rss'] for r in shipped) / MIB:,.0f} MiB "
