@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from swxsoc_reach.testing.clone import copy_workflow_files
 from swxsoc_reach.views import demo
 from swxsoc_reach.views.sandbox import SandboxOptions, running_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
-CLONE = ("Snakefile", "config", "workflow", "profiles")
 TARGET_S = 60.0
 
 
@@ -47,16 +46,6 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return seconds, cpu, after.ru_maxrss // 1024  # ru_maxrss: KiB on Linux, the peak so far
-
-
-def copy_clone(root: Path) -> Path:
-    for name in CLONE:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / name)
-    return root
 
 
 def cli_baseline(clone: Path, out: Path) -> tuple[float, float]:
@@ -80,7 +69,7 @@ def cli_baseline(clone: Path, out: Path) -> tuple[float, float]:
 def main() -> int:
     command = [sys.executable, "-m", "swxsoc_reach", "demo"]
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
-        clone = copy_clone(Path(tmp))
+        clone = copy_workflow_files(REPO, Path(tmp))
         load = os.getloadavg()
         base_wall, base_cpu = cli_baseline(clone, Path(tmp) / "cli")
         first_wall, first_cpu, peak_mib = timed(command, clone)

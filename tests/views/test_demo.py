@@ -25,13 +25,13 @@ from swxsoc_reach.days import iter_days
 from swxsoc_reach.paths import day_cdf_path
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.testing.clone import copy_workflow_files
 from swxsoc_reach.testing.s3_server import MotoServer
 from swxsoc_reach.testing.udl_server import UdlServer
 from swxsoc_reach.views import demo
 from swxsoc_reach.views.sandbox import CREDENTIAL, SandboxOptions, udl_config
 
 ROOT = Path(__file__).resolve().parents[2]
-CLONE = ("Snakefile", "config", "workflow", "profiles")  # what the demo may use of a clone
 INSTALL = ("venv", "pip")  # words of the install step the CI has just done
 TIMEOUT_S = 600
 
@@ -76,14 +76,7 @@ def guard_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What a clone holds for the demo, where the README's command is run."""
-    root = tmp_path_factory.mktemp("clone")
-    for name in CLONE:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / name)
-    return root
+    return copy_workflow_files(ROOT, tmp_path_factory.mktemp("clone"))
 
 
 def run_readme_command(guard_dir: Path, cwd: Path, *args: str, hide: str = "") -> DemoRun:
