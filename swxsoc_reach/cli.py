@@ -228,6 +228,8 @@ def _run_status(args: argparse.Namespace) -> int:
         sensor_id=check_sensor_id(args.sensor_id) if args.sensor_id else None,
         descriptor=args.descriptor,
     )
+    if args.plot:
+        _check_output_file(args.plot, "--plot")
     report = status.build_report(query)
     if args.plot:
         from swxsoc_reach.views import plots
@@ -256,9 +258,24 @@ def _run_quicklook(args: argparse.Namespace) -> int:
     if args.output and len(args.cdf) > 1:
         raise ConfigError("--output names one PNG: give one CDF, or leave --output out to write "
                           "each PNG beside its CDF")
+    if args.output:
+        _check_output_file(args.output, "--output")
     for cdf in args.cdf:
         print(write_quicklook(cdf, args.output).path)
     return EXIT_OK
+
+
+def _check_output_file(path: Path, flag: str) -> None:
+    """Refuse a file to write (``--plot``, ``--output``) whose place cannot take it, before
+    any work: a usage error naming the flag, not a traceback from deep in a plot."""
+    from swxsoc_reach.phases.preflight import check_output_dir
+
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path} is a directory: name the file to write")
+    try:
+        check_output_dir(path.parent, create=True)
+    except ConfigError as exc:
+        raise ConfigError(f"{flag} {path}: {exc}") from None
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
@@ -378,6 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReachError as exc:
         _print_error(exc, verbose)
         return EXIT_FAILED
+    except OSError as exc:  # a file a command writes outside the day loop (a PNG beside a CDF)
+        _print_error(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else exc, verbose)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
@@ -391,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(result or 0)
 
 
-def _print_error(exc: BaseException, verbose: int) -> None:
+def _print_error(exc: BaseException | str, verbose: int) -> None:
     if verbose >= 2:
         logger.exception("traceback")
     print(f"{PROG}: error: {exc}", file=sys.stderr)

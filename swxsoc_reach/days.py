@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 from swxsoc_reach.errors import ConfigError
@@ -10,14 +11,21 @@ from swxsoc_reach.errors import ConfigError
 ONE_DAY = dt.timedelta(days=1)
 
 
+_DATE_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(text: str, *, what: str = "date") -> dt.date:
-    """Parse ``YYYY-MM-DD`` strictly; anything else is a usage error naming the value."""
+    """Parse ``YYYY-MM-DD`` strictly; anything else is a usage error naming the value.
+
+    A value of the right form that names no day (``2025-02-30``) is told as such:
+    the operator needs to fix the day, not the format.
+    """
+    if not isinstance(text, str) or not _DATE_FORM.fullmatch(text):
+        raise ConfigError(f"{what} {text!r} is not a date of the form YYYY-MM-DD")
     try:
-        if len(text) != 10:
-            raise ValueError
         return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} {text!r} is not a date of the form YYYY-MM-DD") from None
+    except ValueError as exc:
+        raise ConfigError(f"{what} {text!r} is not a real date ({exc})") from None
 
 
 def check_range(start: dt.date, end: dt.date) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from swxsoc_reach.days import day_window, iso_utc, iter_days, utc_now
 from swxsoc_reach.errors import TelemetryError
+from swxsoc_reach.phases.dayguard import DayGuard, Finals, Replan, WatchedStore
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.views.progress import day_progress
@@ -60,6 +61,7 @@ class RunReport:
     plans: list[DayPlan]
     outcomes: dict[dt.date, Status] = field(default_factory=dict)
     dry_run: bool = False
+    busy: dict[dt.date, str] = field(default_factory=dict)  # day -> the process holding it
 
     @property
     def failed(self) -> int:
@@ -81,7 +83,11 @@ class RunReport:
         counts = Counter(status.value for status in self.outcomes.values())
         parts = [f"{n} {status}" for status, n in sorted(counts.items())]
         parts.append(f"{skipped} skipped")
-        return f"{self.stage}: {len(self.plans)} days planned: " + ", ".join(parts)
+        line = f"{self.stage}: {len(self.plans)} days planned: " + ", ".join(parts)
+        if self.busy:
+            line += (f"; {len(self.busy)} days busy (another process works on them): "
+                     "rerun once it ends")
+        return line
 
 
 def plan_days(
@@ -158,30 +164,45 @@ def run_days(
     plans: Sequence[DayPlan],
     work: DayWork,
     identity: Callable[[DayPlan], dict[str, str]] = lambda plan: {},
+    *,
+    replan: Replan,
+    finals: Finals,
 ) -> RunReport:
-    """Run every planned day in order, each inside the per-day failure boundary."""
+    """Run every planned day in order, each inside the per-day failure boundary.
+
+    Each day is worked on under its lock (``dayguard``): a day another process holds
+    is skipped, one it changed is decided again with ``replan`` (fresh telemetry),
+    and the temporary files killed writers left beside the day's ``finals`` go.
+    """
     report = RunReport(stage, list(plans), dry_run=selection.dry_run)
     if selection.dry_run:
         for plan in plans:
             logger.info("%s %s: would %s", plan.day, stage, plan.action)
         return report
-    store = TelemetryStore(selection.telemetry_file)
+    store = WatchedStore(selection.telemetry_file)
+    guard = DayGuard(stage, store, selection.sensor_id, selection.descriptor, replan, finals)
+    report.busy = guard.busy
     run_id = str(uuid.uuid4())
     worked = [plan for plan in plans if plan.is_work]
     for plan in plans:
         if not plan.is_work:
             logger.info("%s %s: %s", plan.day, stage, plan.action)
     with day_progress(len(worked), stage) as progress:
-        for plan in worked:
-            recorder = DayRecorder(store, run_id, plan.day, selection, **identity(plan))
-            try:
-                status = work(plan, recorder)
-            except TelemetryError:
-                raise  # the truth cannot be written: stop rather than go on blind
-            except Exception as exc:  # the per-day boundary: record, log, go on
-                logger.error("%s %s: FAILED: %s: %s", plan.day, stage, type(exc).__name__, exc)
-                logger.debug("%s %s: traceback", plan.day, stage, exc_info=True)
-                status = recorder.fail(exc).status
-            report.outcomes[plan.day] = status
-            progress.advance(status.value)
+        for planned in worked:
+            with guard.enter(planned) as plan:
+                if plan is None:  # busy, or done by another process meanwhile
+                    progress.advance("skipped")
+                    continue
+                recorder = DayRecorder(store, run_id, plan.day, selection, **identity(plan))
+                try:
+                    status = work(plan, recorder)
+                except TelemetryError:
+                    raise  # the truth cannot be written: stop rather than go on blind
+                except Exception as exc:  # the per-day boundary: record, log, go on
+                    logger.error("%s %s: FAILED: %s: %s", plan.day, stage,
+                                 type(exc).__name__, exc)
+                    logger.debug("%s %s: traceback", plan.day, stage, exc_info=True)
+                    status = recorder.fail(exc).status
+                report.outcomes[plan.day] = status
+                progress.advance(status.value)
     return report

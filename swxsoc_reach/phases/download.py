@@ -22,6 +22,7 @@ from pathlib import Path
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.mission import expected_records
 from swxsoc_reach.paths import artifact_name
+from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.telemetry.resume import DownloadAction, decide_download
@@ -107,7 +108,9 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
             return _work_day(request, client, decoders, day_plan, recorder)
 
         return run_day_loop("download", sel, plans, work,
-                            lambda day_plan: {"expected_records": expected})
+                            lambda day_plan: {"expected_records": expected},
+                            replan=replan_with(plan, request),
+                            finals=lambda day_plan: [_artifact_path(request, day_plan.day)])
 
 
 def _artifact_path(request: DownloadRequest, day: dt.date) -> Path:

@@ -25,6 +25,7 @@ from swxsoc_reach.paths import (
     find_artifact,
     upload_receipt_path,
 )
+from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
@@ -92,7 +93,20 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
     def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
         return _work_day(request, uploader, day_plan, recorder)
 
-    return run_day_loop("process", sel, plans, work, identity)
+    return run_day_loop("process", sel, plans, work, identity,
+                        replan=replan_with(plan, request),
+                        finals=lambda day_plan: _day_files(request, day_plan.day))
+
+
+def _day_files(request: ProcessRequest, day: dt.date) -> list[Path]:
+    """Every file a day's work writes: CDF, quicklook, the upload receipt."""
+    from swxsoc_reach.views.quicklook import quicklook_path
+
+    cdf = request.cdf_path(day)
+    files = [cdf, quicklook_path(cdf)]
+    if request.receipt_dir is not None:
+        files.append(upload_receipt_path(request.receipt_dir, cdf.name))
+    return files
 
 
 def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayPlan,

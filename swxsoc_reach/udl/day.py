@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import (
     FIRST_EXCEPTION,
     Executor,
@@ -27,8 +28,8 @@ from concurrent.futures import (
 )
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 from swxsoc_reach.udl.artifact import DaySpool
@@ -52,32 +53,47 @@ def open_decoders(concurrent_requests: int) -> Executor | None:
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                initializer=watch_parent, initargs=(os.getpid(),))
     try:
-        with _sigint_ignored_by_children():
-            list(pool.map(abs, range(processes)))  # start them now, before the first day
+        with _sigint_deferred():  # each submit spawns one worker
+            started = [pool.submit(abs, n) for n in range(processes)]
+        for future in started:  # start them now, before the first day
+            future.result()
     except (BrokenProcessPool, OSError, RuntimeError) as exc:
         pool.shutdown(cancel_futures=True)
         logger.warning("decoding in threads: worker processes did not start (%s)", exc)
         return None
+    except KeyboardInterrupt:  # while they start: let them end quietly, not on a cut pipe
+        pool.shutdown(cancel_futures=True)
+        raise
     return pool
 
 
 @contextlib.contextmanager
-def _sigint_ignored_by_children() -> Iterator[None]:
-    """Spawn worker processes with SIGINT ignored from their first instruction on.
+def _sigint_deferred() -> Iterator[None]:
+    """Spawn worker processes deaf to Ctrl-C; a Ctrl-C meanwhile is raised after.
 
     Ctrl-C reaches the terminal's whole process group: this process stops the day and
     prints the resume hint, but a worker (even one still importing) would print its
-    own ``KeyboardInterrupt`` traceback. An ignored signal stays ignored across exec,
-    so the workers started here inherit it; this process's handler comes back after.
+    own ``KeyboardInterrupt`` traceback, and one interrupted half-way through its
+    launch dies on a cut pipe. So SIGINT is blocked while they are spawned (a blocked
+    signal stays blocked across fork and exec: the workers never receive it), and one
+    already on its way is only recorded, then raised once they are all launched.
     """
     if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may change handlers (and receives SIGINT)
+        yield  # only the main thread may set handlers; it is where SIGINT is handled
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # multiprocessing starts its resource tracker on the first spawn and then unblocks
+    # SIGINT (its own mask dance); started before the block, it leaves ours alone
+    resource_tracker.ensure_running()
+    caught: list[int] = []
+    handler = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 @dataclass(frozen=True)

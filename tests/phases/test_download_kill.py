@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from swxsoc_reach.paths import artifact_name
+from swxsoc_reach.telemetry.daylock import LOCK_DIR
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.testing.udl_server import (
@@ -58,14 +59,9 @@ def pending_days(telemetry: Path) -> int:
     return sum(r.status is Status.DOWNLOAD_PENDING for r in TelemetryStore(telemetry).read())
 
 
-@pytest.mark.parametrize("kill_in_day", [1, 2])
-def test_download_kill9_mid_day_then_rerun_completes_every_day(slow_udl_server, tmp_path,
-                                                              kill_in_day) -> None:
-    out = tmp_path / "raw"
-    telemetry = out / "download_telemetry.csv"
-    env = {**os.environ, "BASICAUTH": TEST_CREDENTIAL}
-    child = subprocess.Popen(command(slow_udl_server, out), env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def wait_mid_day(child: subprocess.Popen, server: UdlServerProcess, telemetry: Path,
+                 day_number: int) -> None:
+    """Return once day ``day_number`` is pending and three of its requests were answered."""
     deadline = time.monotonic() + 120
 
     def wait_for(condition) -> None:
@@ -74,10 +70,20 @@ def test_download_kill9_mid_day_then_rerun_completes_every_day(slow_udl_server, 
             assert time.monotonic() < deadline, "download never reached the kill point"
             time.sleep(0.02)  # polling a condition, under a deadline
 
-    # kill once the day is pending and three of its requests have been answered
-    wait_for(lambda: pending_days(telemetry) >= kill_in_day)
-    started = requests(slow_udl_server)
-    wait_for(lambda: requests(slow_udl_server) >= started + 3)
+    wait_for(lambda: pending_days(telemetry) >= day_number)
+    started = requests(server)
+    wait_for(lambda: requests(server) >= started + 3)
+
+
+@pytest.mark.parametrize("kill_in_day", [1, 2])
+def test_download_kill9_mid_day_then_rerun_completes_every_day(slow_udl_server, tmp_path,
+                                                              kill_in_day) -> None:
+    out = tmp_path / "raw"
+    telemetry = out / "download_telemetry.csv"
+    env = {**os.environ, "BASICAUTH": TEST_CREDENTIAL}
+    child = subprocess.Popen(command(slow_udl_server, out), env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_mid_day(child, slow_udl_server, telemetry, kill_in_day)
     helpers = psutil.Process(child.pid).children(recursive=True)  # page decoders
     assert helpers
     os.kill(child.pid, signal.SIGKILL)
@@ -100,5 +106,59 @@ def test_download_kill9_mid_day_then_rerun_completes_every_day(slow_udl_server, 
             ids = [row["id"] for row in csv.DictReader(fh)]
         assert ids == slow_udl_server.day_ids(day, SENSOR)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [artifact_name(day, SENSOR, "csv") for day in DAYS] + ["download_telemetry.csv"])
+        [artifact_name(day, SENSOR, "csv") for day in DAYS] + ["download_telemetry.csv", LOCK_DIR])
     assert all(r.status is not Status.FAILED for r in TelemetryStore(telemetry).read())
+
+
+def decoders_started(child: subprocess.Popen) -> None:
+    """Return as soon as the download has spawned its page decoders (still importing)."""
+    deadline = time.monotonic() + 60
+    while not psutil.Process(child.pid).children(recursive=True):
+        assert child.poll() is None and time.monotonic() < deadline, "no decoder started"
+        time.sleep(0.001)  # polling a condition, under a deadline
+
+
+@pytest.mark.parametrize("moment", ["decoders starting", "mid-day"])
+def test_download_ctrl_c_prints_only_the_resume_hint(slow_udl_server, tmp_path,
+                                                      moment) -> None:
+    """Ctrl-C reaches the whole foreground process group, page decoders included: one
+    line, exit 130, no worker's KeyboardInterrupt traceback; the rerun completes."""
+    out = tmp_path / "raw"
+    env = {**os.environ, "BASICAUTH": TEST_CREDENTIAL}
+    child = subprocess.Popen(command(slow_udl_server, out), env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    if moment == "mid-day":
+        wait_mid_day(child, slow_udl_server, out / "download_telemetry.csv", 1)
+    decoders_started(child)
+    os.killpg(child.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert err.strip() == "swxsoc_reach: interrupted; rerun the same command to resume"
+    rerun = subprocess.run(command(slow_udl_server, out), env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+
+
+DECODERS = """
+import time
+from swxsoc_reach.udl.day import open_decoders
+try:
+    open_decoders(4)
+    time.sleep(60)  # never reached: the test sends Ctrl-C while the decoders start
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_while_page_decoders_start_leaves_no_worker_traceback() -> None:
+    """The narrowest window: Ctrl-C as the first helper process appears, while the
+    decoders are being launched (a worker cut off there printed EOFError, one still
+    importing a KeyboardInterrupt traceback)."""
+    for _ in range(8):
+        child = subprocess.Popen([sys.executable, "-c", DECODERS], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+        decoders_started(child)
+        os.killpg(child.pid, signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+        assert out == "interrupted\n"
+        assert err == ""

@@ -5,12 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
+import shutil
 import signal
 import subprocess
 import time
 
 import psutil
+from chaos import (
+    ROWS_PER_DAY,
+    SENSOR,
+    KillLog,
+    assert_same_objects,
+    assert_settled,
+    cli_command,
+    day_cdfs,
+    run_campaign,
+    small_days,
+)
+from results import assert_same_cdf
 
+from swxsoc_reach.paths import day_cdf_path
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.upload.keys import s3_key
 
@@ -95,3 +110,40 @@ def test_workflow_rerun_after_kill_during_download_day_processes_and_uploads(
             workflow.cdf(day).stat().st_size)
     uploads = [r.chunk_date_utc for r in workflow.rows() if r.status is Status.UPLOADED]
     assert sorted(uploads) == [day.isoformat() for day in KILLED_DAYS]  # each day once
+
+
+CHAOS_DAYS = (dt.date(2026, 7, 1), dt.date(2026, 7, 2))
+CHAOS_SEED = 11
+CHAOS_CAMPAIGNS, CHAOS_KILLS = 2, 5  # 10 kill points here; benchmarks/chaos_kills.py: more
+
+
+def test_workflow_chaos_kill9_of_the_snakemake_group_then_rerun_finishes_the_range(
+        workflow, udl_server, s3_server, tmp_path) -> None:
+    """The CLI chaos test (tests/test_chaos.py) through the workflow, ``--jobs 2``: the
+    main snakemake and its jobs SIGKILLed at random instants, then the same command."""
+    udl_server.configure(small_days())
+    env = s3_server.environ()
+    s3 = s3_server.client()
+    clean = tmp_path / "clean"
+    reference = subprocess.run(cli_command(clean, CHAOS_DAYS, udl_server.url, None), env=env,
+                               capture_output=True, text=True, timeout=300)
+    assert reference.returncode == 0, reference.stderr
+    rng, log = random.Random(CHAOS_SEED), KillLog()
+    for campaign in range(CHAOS_CAMPAIGNS):
+        shutil.rmtree(workflow.data, ignore_errors=True)  # a fresh campaign, same workflow
+        bucket = f"workflow-chaos-{campaign}"
+        s3.create_bucket(Bucket=bucket)
+        config = {"start_date": CHAOS_DAYS[0].isoformat(), "end_date": CHAOS_DAYS[-1].isoformat(),
+                  "download": True, "udl_url": udl_server.url, "input_dir": "raw",
+                  "upload_to_s3": True, "s3_bucket": bucket}
+        final = run_campaign(workflow.command("--jobs", "2", config=config), workflow.root,
+                             env, workflow.telemetry, rng, CHAOS_KILLS,
+                             ROWS_PER_DAY * len(CHAOS_DAYS), log, extra_max_s=1.0)
+        assert final.returncode == 0, final.stdout + final.stderr
+        assert_settled(workflow.telemetry, [d.isoformat() for d in CHAOS_DAYS], [workflow.data])
+        for day in CHAOS_DAYS:
+            assert_same_cdf(workflow.cdf(day), day_cdf_path(clean / "cdf", day, SENSOR))
+        assert_same_objects(s3, bucket, day_cdfs(workflow.data, CHAOS_DAYS))
+        assert "nothing to do" in workflow.run(config=config).stderr  # settled, not pending
+    print(f"workflow chaos: {CHAOS_CAMPAIGNS} campaigns, {log.describe()}")
+    assert log.kills >= 8
