@@ -58,11 +58,12 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _add_logging_flags(parser: argparse.ArgumentParser) -> None:
+def _add_logging_flags(parser: argparse.ArgumentParser,
+                       quiet: str = "no progress bars and no summary line") -> None:
+    """``-v``/``-q``; ``quiet`` says what ``-q`` leaves out for this command."""
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="-v INFO, -vv DEBUG (default: warnings only)")
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress bars and no summary line")
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet)
 
 
 def _add_day_flags(parser: argparse.ArgumentParser, *, telemetry_help: str) -> None:
@@ -214,7 +215,8 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
                         help="output on stdout (default table)")
     parser.add_argument("--plot", type=Path, metavar="FILE.png",
                         help="also draw availability and time per day (needs matplotlib)")
-    _add_logging_flags(parser)
+    _add_logging_flags(parser, quiet=(
+        'no "plot: FILE" line on stderr (the report itself is the output)'))
     parser.set_defaults(handler=_run_status)
 
 
@@ -248,7 +250,7 @@ def _add_quicklook(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("cdf", nargs="+", type=Path, metavar="FILE.cdf", help="L1C CDF file(s)")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE.png",
                         help="the PNG (one CDF only; default: beside the CDF, .png)")
-    _add_logging_flags(parser)
+    _add_logging_flags(parser, quiet="do not print each PNG's path")
     parser.set_defaults(handler=_run_quicklook)
 
 
@@ -261,7 +263,9 @@ def _run_quicklook(args: argparse.Namespace) -> int:
     if args.output:
         _check_output_file(args.output, "--output")
     for cdf in args.cdf:
-        print(write_quicklook(cdf, args.output).path)
+        png = write_quicklook(cdf, args.output).path
+        if not args.quiet:
+            print(png)
     return EXIT_OK
 
 
@@ -287,7 +291,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--fresh", action="store_true",
                         help="first remove the demo's data directory (telemetry included) and "
                         "start over")
-    _add_logging_flags(parser)
+    _add_logging_flags(parser, quiet="no output of the steps (the closing summary still prints)")
     parser.set_defaults(handler=_run_demo)
 
 
@@ -330,7 +334,8 @@ def _add_sandbox(sub: argparse._SubParsersAction) -> None:
                         help="wait this long before every UDL answer (default 0)")
     parser.add_argument("--bucket", default=BUCKET, metavar="BUCKET",
                         help=f"the bucket made on the S3 endpoint (default {BUCKET})")
-    _add_logging_flags(parser)
+    _add_logging_flags(parser, quiet=(
+        'no "sandbox stopped" line (the shell lines to paste still print)'))
     parser.set_defaults(handler=_run_sandbox)
 
 

@@ -1,5 +1,6 @@
 """Trouble outside the day loop is one clear line and the documented exit code, never a
-traceback: a plot or PNG path that cannot be written, a date that names no day (issue 9.9)."""
+traceback: a plot or PNG path that cannot be written, a date that names no day; and
+``-q`` leaves out what its help says (issue 9.9)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,18 @@ def test_quiet_process_prints_nothing_when_all_is_well(input_dirs) -> None:
                  "--sensor-id", SENSOR, "--input-dir", str(raw), "--output-dir", str(out), "-q")
     assert result.returncode == 0, result.stderr
     assert (result.stdout, result.stderr) == ("", "")
+
+
+def test_quiet_does_what_its_help_says_for_quicklook_and_status(cdf, tmp_path) -> None:
+    png = tmp_path / "day.png"
+    drawn = cli("quicklook", str(cdf), "-o", str(png), "-q")
+    assert (drawn.returncode, drawn.stdout, drawn.stderr) == (0, "", "")
+    assert png.is_file()
+    plot = tmp_path / "status.png"
+    report = cli("status", "--telemetry-file", str(tmp_path / "raw" / "download_telemetry.csv"),
+                 "--plot", str(plot), "-q")
+    assert report.returncode == 0, report.stderr
+    assert "plot:" not in report.stderr and plot.is_file()
+    for command, says in (("quicklook", "print each PNG's path"), ("status", '"plot: FILE"'),
+                          ("process", "no progress bars and no summary line")):
+        assert says in " ".join(cli(command, "--help").stdout.split())
