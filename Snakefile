@@ -13,7 +13,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# absolute: `snakemake --report` re-reads config files after `workdir:` moved the cwd
+configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
@@ -25,6 +26,7 @@ workdir: CONFIG.data_dir
 include: "workflow/rules/download.smk"
 include: "workflow/rules/process.smk"
 include: "workflow/rules/upload.smk"
+include: "workflow/rules/report.smk"
 
 
 # Every day of the range with work left: its CDF, upload receipt or resume marker.
@@ -34,4 +36,6 @@ rule all:
     default_target: True
     input:
         PLAN.targets(),
+        # with `report: true`, the campaign report after them (workflow/rules/report.smk)
+        rules.campaign_report.output if config["report"] else [],
     localrule: True

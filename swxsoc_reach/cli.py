@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from swxsoc_reach import __version__
 from swxsoc_reach.days import check_range, parse_date
@@ -23,6 +24,9 @@ from swxsoc_reach.phases.dayloop import DaySelection, RunReport
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.views import progress
+
+if TYPE_CHECKING:
+    from swxsoc_reach.views.status import StatusQuery
 
 logger = logging.getLogger("swxsoc_reach")
 
@@ -203,6 +207,22 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("status", help="where a range stands: per day and a summary",
                             description="Report each day's latest status, records, availability, "
                             "CDF and S3 key from the telemetry file, then a summary.")
+    _add_report_filter_flags(parser)
+    parser.add_argument("--format", default="table", choices=("table", "csv", "json"),
+                        help="output on stdout (default table)")
+    parser.add_argument("--coverage", nargs="?", const="sensor", choices=("sensor", "flavor"),
+                        help="print a day x sensor (or x dosimeter: flavor) availability table "
+                        "instead of the day rows, from the product summaries")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png",
+                        help="also draw the sensor x day coverage map (rows per --coverage "
+                        "level) and the time per day (needs matplotlib)")
+    _add_logging_flags(parser, quiet=(
+        'no "plot: FILE" line on stderr (the report itself is the output)'))
+    parser.set_defaults(handler=_run_status)
+
+
+def _add_report_filter_flags(parser: argparse.ArgumentParser) -> None:
+    """The telemetry file and the days of it to report on (``status`` and ``report``)."""
     parser.add_argument("--telemetry-file", required=True, type=Path, metavar="PATH",
                         help=f"the telemetry CSV (e.g. <download-dir>/{TELEMETRY_NAME})")
     parser.add_argument("--start-date", metavar="YYYY-MM-DD",
@@ -211,36 +231,77 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--sensor-id", metavar="ID", help="only this sensor (default: every one)")
     parser.add_argument("--descriptor", choices=DESCRIPTORS,
                         help="only this descriptor (default: every one)")
-    parser.add_argument("--format", default="table", choices=("table", "csv", "json"),
-                        help="output on stdout (default table)")
-    parser.add_argument("--plot", type=Path, metavar="FILE.png",
-                        help="also draw availability and time per day (needs matplotlib)")
-    _add_logging_flags(parser, quiet=(
-        'no "plot: FILE" line on stderr (the report itself is the output)'))
-    parser.set_defaults(handler=_run_status)
 
 
-def _run_status(args: argparse.Namespace) -> int:
+def _status_query(args: argparse.Namespace) -> StatusQuery:
     from swxsoc_reach.views import status
 
-    query = status.StatusQuery(
+    return status.StatusQuery(
         telemetry_file=args.telemetry_file,
         start=parse_date(args.start_date, what="start date") if args.start_date else None,
         end=parse_date(args.end_date, what="end date") if args.end_date else None,
         sensor_id=check_sensor_id(args.sensor_id) if args.sensor_id else None,
         descriptor=args.descriptor,
     )
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from swxsoc_reach.views import status
+
+    query = _status_query(args)
     if args.plot:
+        from swxsoc_reach.views.plots import require_matplotlib
+
+        require_matplotlib()  # exit 2 before reading a decade of telemetry
         _check_output_file(args.plot, "--plot")
     report = status.build_report(query)
     if args.plot:
         from swxsoc_reach.views import plots
 
-        plots.plot_status(report, args.plot)
+        plots.plot_status(report, args.plot, args.coverage or "sensor")
         if not args.quiet:
             print(f"plot: {args.plot}", file=sys.stderr)
-    sys.stdout.write(status.FORMATTERS[args.format](report))
+    if args.coverage:
+        from swxsoc_reach.views.coverage import coverage_grid, format_coverage
+
+        sys.stdout.write(format_coverage(coverage_grid(report, args.coverage), args.format))
+    else:
+        sys.stdout.write(status.FORMATTERS[args.format](report))
     return EXIT_OK
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("report", help="the campaign as one self-contained HTML page",
+                            description="Write one HTML file that opens offline: summary, "
+                            "coverage heat map, failures with the command that retries each, "
+                            "throughput and ETA, disk used, versions present (docs/report.md).")
+    _add_report_filter_flags(parser)
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE.html",
+                        help="the HTML file to write (replaced atomically)")
+    parser.add_argument("--coverage", default="sensor", choices=("sensor", "flavor"),
+                        help="heat map rows: the sensors (default) or their dosimeters")
+    parser.add_argument("--figures-dir", type=Path, metavar="DIR",
+                        help="also write DIR/coverage.png and DIR/quicklooks/<cdf>.png for each "
+                        "CDF on disk (for snakemake --report)")
+    _add_logging_flags(parser, quiet="do not print the page's path")
+    parser.set_defaults(handler=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from swxsoc_reach.views import report, status
+    from swxsoc_reach.views.plots import require_matplotlib
+
+    query = _status_query(args)
+    require_matplotlib()  # the heat map is part of the page
+    built = status.build_report(query)
+    request = report.ReportRequest(output=args.output, level=args.coverage,
+                                   figures_dir=args.figures_dir)
+    written = report.write_report(built, request)
+    if not args.quiet:
+        print(written)
+    return EXIT_OK
+
+
 
 
 def _add_quicklook(sub: argparse._SubParsersAction) -> None:
@@ -357,6 +418,7 @@ SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_download,
     _add_process,
     _add_status,
+    _add_report,
     _add_quicklook,
     _add_demo,
     _add_sandbox,

@@ -11,6 +11,7 @@ Kept free of heavy imports: the workflow's target helper calls it in every job.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -101,7 +102,8 @@ def check_data_version(data_version: str) -> str:
 
 def cdf_data_version(name: str) -> str | None:
     """The ``X.Y.Z`` of an L1C CDF name (or path), None if it is not one."""
-    match = _CDF_NAME.match(Path(name).name)
+    # os.path, not Path: status asks this of every day of a decade (~5x cheaper)
+    match = _CDF_NAME.match(os.path.basename(name))
     return match["version"] if match else None
 
 

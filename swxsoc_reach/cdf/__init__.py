@@ -42,6 +42,7 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     from swxsoc_reach.cdf.build import NS_PER_S, build_arrays
     from swxsoc_reach.cdf.product import define_variables, global_attributes
     from swxsoc_reach.cdf.read import read_artifact
+    from swxsoc_reach.cdf.summary import write_summary
     from swxsoc_reach.cdf.write import write_cdf
 
     began = time.perf_counter()
@@ -59,6 +60,8 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     final = _base_dir(output_dir) / cdf_relpath(name)
     write_cdf(final, define_variables(arrays),
               global_attributes(arrays, name, sensor, data_version, parent=path.name))
+    # what the day held, beside the CDF: status reads it instead of the CDF (summary.py)
+    write_summary(final, path, arrays, counts, day=day)
     logger.info(
         "%s: %d records in, %d kept, %d dropped (%d duplicates, %d outside the day, "
         "%d without sensor) -> %s in %.2f s",

@@ -23,6 +23,7 @@ from swxsoc_reach.errors import TelemetryError
 from swxsoc_reach.phases.dayguard import DayGuard, Finals, Replan, WatchedStore
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.views.eta import dry_run_totals
 from swxsoc_reach.views.progress import day_progress
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class RunReport:
     outcomes: dict[dt.date, Status] = field(default_factory=dict)
     dry_run: bool = False
     busy: dict[dt.date, str] = field(default_factory=dict)  # day -> the process holding it
+    totals: str = ""  # a dry run's estimate: requests, bytes, time (views.eta.dry_run_totals)
 
     @property
     def failed(self) -> int:
@@ -78,7 +80,8 @@ class RunReport:
         if self.dry_run:
             counts = Counter(str(plan.action) for plan in self.plans)
             detail = ", ".join(f"{n} {action}" for action, n in counts.items())
-            return f"{self.stage} (dry run): {len(self.plans)} days planned: {detail or 'none'}"
+            line = f"{self.stage} (dry run): {len(self.plans)} days planned: {detail or 'none'}"
+            return f"{line}; {self.totals}" if self.totals else line
         skipped = len(self.plans) - len(self.outcomes)
         counts = Counter(status.value for status in self.outcomes.values())
         parts = [f"{n} {status}" for status, n in sorted(counts.items())]
@@ -178,6 +181,8 @@ def run_days(
     if selection.dry_run:
         for plan in plans:
             logger.info("%s %s: would %s", plan.day, stage, plan.action)
+        report.totals = dry_run_totals(stage, [p.action for p in plans], selection.sensor_id,
+                                       TelemetryStore(selection.telemetry_file).state())
         return report
     store = WatchedStore(selection.telemetry_file)
     guard = DayGuard(stage, store, selection.sensor_id, selection.descriptor, replan, finals)
@@ -187,7 +192,7 @@ def run_days(
     for plan in plans:
         if not plan.is_work:
             logger.info("%s %s: %s", plan.day, stage, plan.action)
-    with day_progress(len(worked), stage) as progress:
+    with day_progress(len(worked), stage, selection.telemetry_file) as progress:
         for planned in worked:
             with guard.enter(planned) as plan:
                 if plan is None:  # busy, or done by another process meanwhile

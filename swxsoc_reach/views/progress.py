@@ -1,20 +1,28 @@
-"""Progress on a terminal: days done / planned with an ETA, and the chunks of a day.
+"""Progress on a terminal: days done / planned with the range's ETA, and the chunks of a day.
 
 ``day_progress`` is driven by the shared day loop (``phases/dayloop.py``);
 ``chunk_progress`` is the hook a day's download calls as each window lands: a
 second bar under the first with records so far, the current request rate and
-the 429 answers of the day. Shown only when stderr is a terminal and not
-``--quiet``, so log files and Snakemake logs stay clean. tqdm draws the bars (no
-hand-rolled escape codes); while a bar is up, log lines print above it.
+the 429 answers of the day. The day bar's "range ETA" is the days left times the
+measured seconds per day (this run's days, else the telemetry's: ``views.eta``),
+less the share of the current day already done, so it is known from the first
+day on and moves while a long day downloads. Shown only when stderr is a
+terminal and not ``--quiet``, so log files and Snakemake logs stay clean. tqdm
+draws the bars (no hand-rolled escape codes); while a bar is up, log lines print
+above it.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
+
+from swxsoc_reach.views.eta import StageSeconds, duration
 
 
 class DayProgress(Protocol):
@@ -30,17 +38,45 @@ class _Silent:
 
 
 class _Bar:
-    def __init__(self, bar: Any) -> None:
+    def __init__(self, bar: Any, prior_seconds: float | None) -> None:
         self._bar = bar
         self._counts: dict[str, int] = {}
+        self._prior = prior_seconds  # measured seconds per day before this run, if any
+        self._lock = threading.Lock()  # chunk threads report the day's share done
+        self._day_began = time.monotonic()
+        self._took: list[float] = []
+        self._share_done = 0.0
+        self._show(refresh=True)
 
     def advance(self, outcome: str) -> None:
         """Count the outcome and move the bar one day."""
-        self._counts[outcome] = self._counts.get(outcome, 0) + 1
-        self._bar.set_postfix_str(
-            ", ".join(f"{k} {v}" for k, v in sorted(self._counts.items())), refresh=False
-        )
-        self._bar.update(1)
+        with self._lock:
+            now = time.monotonic()
+            self._took.append(now - self._day_began)
+            self._day_began, self._share_done = now, 0.0
+            self._counts[outcome] = self._counts.get(outcome, 0) + 1
+            self._show(refresh=False)
+            self._bar.update(1)
+
+    def day_share(self, share: float) -> None:
+        """The current day is ``share`` (0..1) done: move the range ETA with it."""
+        with self._lock:
+            self._share_done = min(max(share, 0.0), 1.0)
+            self._show(refresh=True)
+
+    def range_eta(self) -> float | None:
+        """Seconds the days left need, from this run's days (else the telemetry's)."""
+        per_day = sum(self._took) / len(self._took) if self._took else self._prior
+        if per_day is None:
+            return None
+        left = self._bar.total - len(self._took)
+        return max(left - self._share_done, 0.0) * per_day
+
+    def _show(self, *, refresh: bool) -> None:
+        eta = self.range_eta()
+        parts = [f"range ETA {'?' if eta is None else duration(eta)}"]
+        parts += [f"{k} {v}" for k, v in sorted(self._counts.items())]
+        self._bar.set_postfix_str(", ".join(parts), refresh=refresh)
 
 
 _enabled = True
@@ -57,17 +93,43 @@ def bars_enabled() -> bool:
     return _enabled and sys.stderr.isatty()
 
 
+_day_bar: _Bar | None = None  # the day bar on screen, which chunk bars move the ETA of
+
+
 @contextmanager
-def day_progress(total: int, label: str) -> Iterator[DayProgress]:
-    """A bar over ``total`` days, or a silent stand-in when bars are off."""
+def day_progress(total: int, label: str,
+                 telemetry_file: Path | None = None) -> Iterator[DayProgress]:
+    """A bar over ``total`` days, or a silent stand-in when bars are off.
+
+    ``telemetry_file`` gives the measured seconds per day of earlier runs, so the
+    range ETA is known before this run's first day ends.
+    """
+    global _day_bar
     if not bars_enabled() or total <= 1:
         yield _Silent()
         return
     from tqdm import tqdm
 
+    prior = _measured_seconds(label, telemetry_file) if telemetry_file else None
     with _logs_above_bars(), tqdm(total=total, desc=label, unit="day", file=sys.stderr,
                                   leave=True) as bar:
-        yield _Bar(bar)
+        _day_bar = _Bar(bar, prior)
+        try:
+            yield _day_bar
+        finally:
+            _day_bar = None
+
+
+def _measured_seconds(label: str, telemetry_file: Path) -> float | None:
+    """Mean seconds per day of the stage ``label`` (process: with its upload, if measured)."""
+    from swxsoc_reach.telemetry.store import TelemetryStore
+
+    rates = StageSeconds.from_state(TelemetryStore(telemetry_file).state())
+    if label == "download":
+        return rates.download
+    if rates.process is None:
+        return None
+    return rates.process + (rates.upload or 0.0)
 
 
 @contextmanager
@@ -126,6 +188,9 @@ class _ChunkBar:
             self._bar.update(1)
             if self._bar.n >= self._bar.total:
                 self._bar.refresh()  # the day's totals, even within tqdm's redraw interval
+            share = self._bar.n / self._bar.total if self._bar.total else 0.0
+        if _day_bar is not None:
+            _day_bar.day_share(share)
 
 
 @contextmanager

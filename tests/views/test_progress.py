@@ -155,3 +155,26 @@ def test_progress_no_bars_on_a_terminal_under_quiet(udl: UdlServer, tmp_path: Pa
     run = run_cli(download_args(udl, tmp_path / "raw", "2026-01-02", "--quiet"), terminal=True)
     assert run.code == 0, run.err
     assert run.err == "" and run.out == ""
+
+
+def test_progress_day_bar_shows_the_range_eta_from_measured_days(udl: UdlServer,
+                                                                 tmp_path: Path) -> None:
+    from swxsoc_reach.views.eta import duration
+
+    raw = tmp_path / "raw"
+    assert run_cli(download_args(udl, raw, "2026-01-01", "-q"), terminal=False).code == 0
+    row = TelemetryStore(raw / "download_telemetry.csv").state().get_download(
+        "2026-01-01", SENSOR, "QUICKLOOK")
+    measured = float(row.download_seconds)
+    run = run_cli(["download", "--start-date", "2026-01-02", "--end-date", "2026-01-04",
+                   "--sensor-id", SENSOR, "--output-dir", str(raw), "--udl-url", udl.url],
+                  terminal=True)
+    assert run.code == 0, run.err
+    frames = run.frames("download:")
+    # before the first day ends: three days at the telemetry's measured seconds per day
+    first = next(f for f in frames if "range ETA" in f)  # (tqdm draws one frame before)
+    assert "| 0/3 [" in first and f"range ETA {duration(3 * measured)}" in first
+    # it moves while a day's chunks land, and ends at zero
+    etas = {re.search(r"range ETA ([^,\]]+)", f).group(1) for f in frames if "range ETA" in f}
+    assert len(etas) > 2
+    assert "range ETA 0.0 s" in frames[-1] and "| 3/3 [" in frames[-1]

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 from support import png_size
 
@@ -56,8 +55,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory, udl_server_session: UdlServer
 
     download D1..D3 (D2 refused with HTTP 400: FAILED); a broken artifact for D4;
     process D1 local-only (PROCESSED); process D1..D4 with upload: D1 upload only,
-    D2 SKIPPED_NO_INPUT (its download failed), D3 processed and uploaded, D4 FAILED
-    in process.
+    D2 left FAILED (its download failed: process writes no row over it), D3 processed and
+    uploaded, D4 FAILED in process.
     """
     base = tmp_path_factory.mktemp("status")
     raw, out = base / "raw", base / "cdf"
@@ -89,7 +88,7 @@ def report_days(runs: Runs, **query: object) -> dict[dt.date, DayStatus]:
 def test_status_each_day_shows_latest_status_records_cdf_and_key(runs: Runs) -> None:
     days = report_days(runs)
     assert [days[d].status for d in (D1, D2, D3, D4)] == [
-        Status.UPLOADED, Status.SKIPPED_NO_INPUT, Status.UPLOADED, Status.FAILED]
+        Status.UPLOADED, Status.FAILED, Status.UPLOADED, Status.FAILED]
     for day in (D1, D3):
         downloaded = next(r for r in runs.rows(day) if r.status is Status.DOWNLOADED)
         uploaded = runs.rows(day)[-1]
@@ -113,7 +112,7 @@ def test_status_uploaded_day_keeps_the_process_time_of_its_processed_row(runs: R
 def test_status_failed_days_carry_stage_and_error(runs: Runs) -> None:
     days = report_days(runs)
     # D2: the download failed, then process found no input; the download error stays
-    assert (days[D2].stage, days[D2].error_stage) == ("process", "download")
+    assert (days[D2].stage, days[D2].error_stage) == ("download", "download")
     assert days[D2].records is None and days[D2].failed
     assert days[D2].error.startswith("UdlError: UDL answered HTTP 400")
     assert days[D4].stage == days[D4].error_stage == "process"
@@ -133,7 +132,7 @@ def test_status_table_lists_days_and_summary(runs: Runs, capsys) -> None:
     status = report_days(runs)[D1]
     assert f"{status.records:,}" in d1 and f"{status.availability_pct:.2f}" in d1
     assert Path(status.cdf_path).name in d1 and status.s3_key in d1
-    assert "4 days (2026-01-01 .. 2026-01-04): 1 FAILED, 1 SKIPPED_NO_INPUT, 2 UPLOADED" in out
+    assert "4 days (2026-01-01 .. 2026-01-04): 2 FAILED, 2 UPLOADED" in out
     total = sum(report_days(runs)[d].records for d in (D1, D3))
     mean = (report_days(runs)[D1].availability_pct + report_days(runs)[D3].availability_pct) / 2
     assert f"records: {total:,}; mean availability: {mean:.2f} %" in out
@@ -155,7 +154,7 @@ def test_status_csv_and_json_agree_with_the_report(runs: Runs, capsys) -> None:
         assert row["records"] == ("" if status.records is None else str(status.records))
         assert entry["s3_key"] == row["s3_key"] == status.s3_key
     summary = document["summary"]
-    assert summary["days_per_status"] == {"FAILED": 1, "SKIPPED_NO_INPUT": 1, "UPLOADED": 2}
+    assert summary["days_per_status"] == {"FAILED": 2, "UPLOADED": 2}
     assert [f["day"] for f in summary["failed"]] == ["2026-01-02", "2026-01-04"]
     assert summary["total_records"] == days[D1].records + days[D3].records
     assert summary["total_process_seconds"] == pytest.approx(
@@ -171,7 +170,8 @@ def test_status_range_lists_days_without_rows_as_not_started(runs: Runs, capsys)
         ("2026-01-05", NOT_STARTED), ("2026-01-06", NOT_STARTED)]
 
 
-def test_status_plot_draws_availability_and_time_from_the_report(runs: Runs, tmp_path) -> None:
+def test_status_plot_draws_time_per_stage_and_failures_from_the_report(runs: Runs,
+                                                                       tmp_path) -> None:
     from swxsoc_reach.views.plots import STATUS_SIZE_IN, plot_status
 
     report = build_report(StatusQuery(runs.telemetry))
@@ -180,9 +180,7 @@ def test_status_plot_draws_availability_and_time_from_the_report(runs: Runs, tmp
     assert png_size(png) == (int(STATUS_SIZE_IN[0] * 100), int(STATUS_SIZE_IN[1] * 100))
     by_day = {d.day: d for d in report.days}
     assert list(drawn.days.astype(object)) == [D1, D2, D3, D4]
-    expected = [by_day[d].availability_pct for d in (D1, D2, D3, D4)]
-    assert np.allclose(drawn.availability_pct, [np.nan if v is None else v for v in expected],
-                       equal_nan=True)
+    assert drawn.grid.rows == (SENSOR,)  # one sensor: one row of the heat map
     assert list(drawn.seconds["process"]) == [by_day[d].process_seconds or 0.0
                                              for d in (D1, D2, D3, D4)]
     assert list(drawn.failed_days.astype(object)) == [D2, D4]
@@ -240,7 +238,7 @@ def test_status_bad_date_exits_2(tmp_path, capsys) -> None:
     (tmp_path / "t.csv").write_text(",".join(COLUMNS) + "\n")
     assert main(["status", "--telemetry-file", str(tmp_path / "t.csv"),
                  "--start-date", "2026-13-01"]) == 2
-    assert "start date '2026-13-01' is not a date of the form YYYY-MM-DD" in (
+    assert "swxsoc_reach: error: start date '2026-13-01' is not a real date" in (
         capsys.readouterr().err)
 
 
