@@ -27,6 +27,7 @@ import importlib.util
 import logging
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -177,12 +178,24 @@ def _has_command(name: str) -> bool:
 
 def _run(shown: list[str], argv: list[str], cwd: Path, env: dict[str, str],
          echo: Callable[[str], None], commands: list[str]) -> int:
-    """Run one command as a child sharing our terminal; show it first; return its exit code."""
+    """Run one command as a child sharing our terminal; show it first; return its exit code.
+
+    The child has its own process group, so a Ctrl-C reaches it once, from us: it
+    stops as it does on its own (Snakemake ends its jobs, the telemetry says where
+    each day stands; a second SIGINT would make it print tracebacks) before the
+    servers go.
+    """
     line = shlex.join(shown)
     echo(f"$ {line}")
     commands.append(line)
-    return subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                          check=False).returncode
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                          process_group=0) as child:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            child.send_signal(signal.SIGINT)
+            child.wait()
+            raise
 
 
 def describe(result: DemoResult) -> str:

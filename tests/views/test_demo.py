@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from netguard import guarded_env, write_guard
 from results import assert_same_cdf, comparable
@@ -234,3 +238,29 @@ def test_demo_fresh_empties_only_the_directory_it_marked(tmp_path: Path) -> None
     assert (data / "raw" / "download_telemetry.csv").is_file()
     demo._claim(data, fresh=True)
     assert sorted(p.name for p in data.iterdir()) == [demo.MARKER]
+
+
+def test_demo_ctrl_c_stops_the_workflow_and_both_servers_cleanly(guard_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """Ctrl-C as a terminal sends it (the whole foreground group) while a job runs."""
+    clone = copy_workflow_files(ROOT, tmp_path / "clone")
+    telemetry = demo.load_config(clone).selection.telemetry_file
+    env = guarded_env(guard_dir, tmp_path / "refused.log")
+    with subprocess.Popen(readme_command(), cwd=clone, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          process_group=0) as process:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not (telemetry.is_file() and "DOWNLOAD_PENDING" in telemetry.read_text()):
+            assert process.poll() is None and time.monotonic() < deadline, "no job started"
+            time.sleep(0.1)  # polling for the first job's first row, under a deadline
+        family = [psutil.Process(process.pid),
+                  *psutil.Process(process.pid).children(recursive=True)]
+        assert any("snakemake" in " ".join(p.cmdline()) for p in family)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=TIMEOUT_S)
+    assert process.returncode == 130, err
+    assert "swxsoc_reach: interrupted; rerun the same command to resume" in err
+    assert "Traceback" not in err
+    _, alive = psutil.wait_procs(family, timeout=30)
+    assert alive == []
+    assert not (tmp_path / "refused.log").exists()
