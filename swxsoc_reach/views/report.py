@@ -133,12 +133,13 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
-    """A table; cells are HTML already (callers escape)."""
-    header = "".join(f"<th>{h}</th>" for h in head)
+def _table(head: list[str] | None, rows: list[list[str]], numeric: set[int] = frozenset()
+           ) -> str:
+    """A table (``head`` None: no header row); cells are HTML already (callers escape)."""
+    header = "".join(f"<th>{h}</th>" for h in head) if head else ""
     body = "".join("<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
                                     for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><tr>{header}</tr>{body}</table>"
+    return f"<table>{f'<tr>{header}</tr>' if header else ''}{body}</table>"
 
 
 def _summary_section(report: StatusReport) -> str:
@@ -158,7 +159,7 @@ def _summary_section(report: StatusReport) -> str:
         ["progress", _e(report.progress.line().removeprefix("progress: "))],
     ]
     return ('<section id="summary"><h2>Summary</h2>'
-            + _table(["", ""], [[_e(k), v] for k, v in facts])
+            + _table(None, [[_e(k), v] for k, v in facts])
             + _table(["day state", "days"], rows, {1}) + "</section>")
 
 
