@@ -7,7 +7,7 @@ the terminal, each shown before it runs:
 
     snakemake --configfile config/demo.yaml    # download, process + quicklook, upload
     python -m swxsoc_reach status --telemetry-file ... --plot ...
-    python -m swxsoc_reach report --telemetry-file ... -o ...   (when the CLI has it)
+    python -m swxsoc_reach report --telemetry-file ... -o campaign.html
 
 and prints where everything is. ``config/demo.yaml`` differs from a real run's
 config only in its range, directory and switches (config/README.md). Nothing
@@ -21,7 +21,6 @@ marks as its own when it creates it; it never removes a directory it did not mak
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import importlib.util
 import logging
@@ -72,7 +71,7 @@ class DemoResult:
     receipts: tuple[Path, ...]
     telemetry: Path
     status_plot: Path
-    report: Path | None  # None while the CLI has no ``report`` command
+    report: Path
     s3_objects: dict[str, int]  # s3://bucket/key -> bytes, in this run's endpoint
     commands: tuple[str, ...]
 
@@ -91,7 +90,7 @@ def load_config(repo: Path) -> WorkflowConfig:
 
 
 def run_demo(request: DemoRequest, echo: Callable[[str], None]) -> DemoResult:
-    """Run the workflow of ``config/demo.yaml`` against the sandbox, then status (and report)."""
+    """Run the workflow of ``config/demo.yaml`` against the sandbox, then status and report."""
     if importlib.util.find_spec("snakemake") is None:
         raise MissingDependencyError("the demo runs the Snakemake workflow: pip install -e "
                                      "'.[test]' (or the workflow extra)")
@@ -101,7 +100,7 @@ def run_demo(request: DemoRequest, echo: Callable[[str], None]) -> DemoResult:
     plan = plan_workflow(config)
     telemetry = config.selection.telemetry_file
     status_plot = config.data_dir / STATUS_PLOT
-    report = config.data_dir / REPORT if _has_command("report") else None
+    report = config.data_dir / REPORT
     commands: list[str] = []
     to_download = [day for day, target in plan.days.items() if target.download]
     with running_sandbox(SandboxOptions(bucket=config.s3_bucket or SandboxOptions.bucket,
@@ -118,10 +117,8 @@ def run_demo(request: DemoRequest, echo: Callable[[str], None]) -> DemoResult:
         s3_objects = sandbox.objects()
     days = list(iter_days(config.selection.start, config.selection.end))
     cdfs = tuple(config.local(config.cdf(day)) for day in days)
-    views = [["status", "--telemetry-file", str(telemetry), "--plot", str(status_plot)]]
-    if report is not None:
-        views.append(["report", "--telemetry-file", str(telemetry), "-o", str(report)])
-    for step in views:
+    for step in (["status", "--telemetry-file", str(telemetry), "--plot", str(status_plot)],
+                 ["report", "--telemetry-file", str(telemetry), "-o", str(report)]):
         shown = ["python", "-m", "swxsoc_reach", *step]
         code = _run(shown, [sys.executable, "-m", "swxsoc_reach", *step,
                             *request.log_flags], request.repo, env, echo, commands)
@@ -166,14 +163,6 @@ def _claim(data_dir: Path, *, fresh: bool) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         (data_dir / MARKER).write_text("made by python -m swxsoc_reach demo; demo --fresh "
                                        "removes this directory\n")
-
-
-def _has_command(name: str) -> bool:
-    """Whether the CLI has subcommand ``name`` (the report view arrives with issue 12)."""
-    from swxsoc_reach.cli import build_parser
-
-    return any(isinstance(action, argparse._SubParsersAction) and name in action.choices
-               for action in build_parser()._actions)
 
 
 def _run(shown: list[str], argv: list[str], cwd: Path, env: dict[str, str],
@@ -229,8 +218,7 @@ def describe(result: DemoResult) -> str:
                      "earlier run's endpoint held)")
     section("Telemetry (every stage of every day):", (result.telemetry,))
     section("Status plot (status --plot):", (result.status_plot,))
-    if result.report is not None:
-        section("Campaign report (report):", (result.report,))
+    section("Campaign report (report; opens offline):", (result.report,))
     section("Job logs (one per rule and day):", (config.data_dir / "logs",))
     telemetry = shlex.quote(str(result.telemetry))
     lines += ["", "Next:",

@@ -158,10 +158,12 @@ def test_demo_runs_the_workflow_and_contacts_nothing_but_loopback(first_run: Dem
     assert first_run.refused == ""
     shown = [line for line in first_run.out.splitlines() if line.startswith("$ ")]
     assert shown[0] == "$ snakemake --configfile config/demo.yaml"
-    assert [c.split()[4] for c in shown[1:]][:1] == ["status"]
+    assert [c.split()[4] for c in shown[1:]] == ["status", "report"]
     assert "Demo complete" in first_run.out
     for path in first_run.paths():
         assert path.exists(), path
+    (page,) = [p for p in first_run.paths() if p.suffix == ".html"]
+    assert page.read_text().lstrip().lower().startswith("<!doctype html")
 
 
 def test_demo_leaves_what_the_cli_leaves_for_the_same_days(
