@@ -1,7 +1,8 @@
 """Where every file of the pipeline lives: artifact, CDF and S3 key names from the specs.
 
 - Artifact (historical-download.md): ``{prefix}_{start}_{end}.{fmt}``, prefix
-  ``REACH-ALL`` or the sensor id, times ``%Y%m%dT%H%M%S``.
+  ``REACH-ALL`` or the sensor id, times ``%Y%m%dT%H%M%S``; ``.zst`` appended when
+  written zstd-compressed (``download --artifact-compression zstd``, issue 11.2).
 - CDF (l1c-cdf.md): ``reach_{mode}_l1c_prelim_{YYYYMMDDThhmmss}_v{X.Y.Z}.cdf``,
   placed at ``l1c/prelim/YYYY/MM/DD/<name>`` locally and as the S3 key.
 
@@ -21,12 +22,14 @@ from swxsoc_reach.mission import ALL_SENSORS
 
 TIME_FORMAT = "%Y%m%dT%H%M%S"
 ARTIFACT_FORMATS = ("csv", "json")
+ARTIFACT_COMPRESSIONS = ("none", "zstd")
+_COMPRESSED_SUFFIX = {"none": "", "zstd": ".zst"}
 DEFAULT_DATA_VERSION = "1.0.0"
 CDF_LEVEL_DIR = ("l1c", "prelim")
+_DATA_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _CDF_NAME = re.compile(
     r"^reach_(?P<mode>all|\d+)_l1c_prelim_(?P<time>\d{8}T\d{6})_v(?P<version>\d+\.\d+\.\d+)\.cdf$"
 )
-_DATA_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def artifact_prefix(sensor_id: str) -> str:
@@ -34,26 +37,51 @@ def artifact_prefix(sensor_id: str) -> str:
     return "REACH-ALL" if sensor_id == ALL_SENSORS else sensor_id
 
 
-def artifact_name(day: dt.date, sensor_id: str, output_format: str) -> str:
-    """The Phase 1 artifact name of one UTC day."""
+def artifact_name(day: dt.date, sensor_id: str, output_format: str,
+                  compression: str = "none") -> str:
+    """The Phase 1 artifact name of one UTC day (``.zst`` appended for ``zstd``)."""
     start, end = day_window(day)
     prefix = artifact_prefix(sensor_id)
-    return f"{prefix}_{start:{TIME_FORMAT}}_{end:{TIME_FORMAT}}.{output_format}"
+    suffix = _COMPRESSED_SUFFIX[compression]
+    return f"{prefix}_{start:{TIME_FORMAT}}_{end:{TIME_FORMAT}}.{output_format}{suffix}"
 
 
-def find_artifact(input_dir: Path, day: dt.date, sensor_id: str, output_format: str) -> Path | None:
+def artifact_compression(path: Path | str) -> str:
+    """``zstd`` for an artifact whose name ends ``.zst``, else ``none``."""
+    return "zstd" if str(path).endswith(_COMPRESSED_SUFFIX["zstd"]) else "none"
+
+
+def artifact_format(path: Path | str) -> str:
+    """An artifact's format from its name, whatever its compression (``x.csv.zst`` -> csv)."""
+    name = Path(path).name.removesuffix(_COMPRESSED_SUFFIX["zstd"])
+    return name.rpartition(".")[2]
+
+
+def find_artifact(input_dir: Path, day: dt.date, sensor_id: str, output_format: str,
+                  downloaded: str | None = None) -> Path | None:
     """Find the day's artifact in ``input_dir`` by the download naming pattern.
 
-    The exact Phase 1 name is preferred; any other file starting at the day's
-    midnight (a hand-made or older artifact) is accepted as a fallback.
+    The exact Phase 1 name is preferred, plain or compressed; any other file
+    starting at the day's midnight (a hand-made or older artifact) is accepted as
+    a fallback. When a day has both forms (re-downloaded with another
+    ``--artifact-compression``), the one named by ``downloaded`` (the ``csv_path``
+    of the day's latest DOWNLOADED row) wins, else the plain one.
     """
-    exact = Path(input_dir) / artifact_name(day, sensor_id, output_format)
-    if exact.is_file():
-        return exact
+    directory = Path(input_dir)
+    names = [artifact_name(day, sensor_id, output_format, c) for c in ARTIFACT_COMPRESSIONS]
+    if downloaded and Path(downloaded).name in names:
+        names.insert(0, Path(downloaded).name)
+    for name in names:
+        if (directory / name).is_file():
+            return directory / name
     start, _ = day_window(day)
-    pattern = f"{artifact_prefix(sensor_id)}_{start:{TIME_FORMAT}}_*.{output_format}"
-    matches = sorted(p for p in Path(input_dir).glob(pattern) if p.is_file())
-    return matches[0] if matches else None
+    for compression in ARTIFACT_COMPRESSIONS:
+        pattern = (f"{artifact_prefix(sensor_id)}_{start:{TIME_FORMAT}}_*.{output_format}"
+                   f"{_COMPRESSED_SUFFIX[compression]}")
+        matches = sorted(p for p in directory.glob(pattern) if p.is_file())
+        if matches:
+            return matches[0]
+    return None
 
 
 def instrument_mode(sensor_id: str) -> str:
@@ -65,6 +93,22 @@ def cdf_name(start: dt.datetime, sensor_id: str, data_version: str = DEFAULT_DAT
     """The L1C CDF file name for a product starting at ``start``."""
     mode = instrument_mode(sensor_id)
     return f"reach_{mode}_l1c_prelim_{start:{TIME_FORMAT}}_v{data_version}.cdf"
+
+
+def check_data_version(data_version: str) -> str:
+    """Return ``data_version`` if it is ``X.Y.Z`` (it goes into names and keys), else raise
+    ``ConfigError``."""
+    if not _DATA_VERSION.match(data_version):
+        raise ConfigError(f"data version {data_version!r} is not of the form X.Y.Z "
+                          "(e.g. 1.1.0)")
+    return data_version
+
+
+def cdf_data_version(name: str) -> str | None:
+    """The ``X.Y.Z`` of an L1C CDF name (or path), None if it is not one."""
+    # os.path, not Path: status asks this of every day of a decade (~5x cheaper)
+    match = _CDF_NAME.match(os.path.basename(name))
+    return match["version"] if match else None
 
 
 def cdf_relpath(name: str) -> str:
@@ -91,19 +135,3 @@ def upload_receipt_path(receipt_dir: Path, name: str) -> Path:
     a day's receipt before the upload happens.
     """
     return Path(receipt_dir) / (cdf_relpath(name) + ".json")
-def check_data_version(data_version: str) -> str:
-    """Return ``data_version`` if it is ``X.Y.Z`` (it goes into names and keys), else raise
-    ``ConfigError``."""
-    if not _DATA_VERSION.match(data_version):
-        raise ConfigError(f"data version {data_version!r} is not of the form X.Y.Z "
-                          "(e.g. 1.1.0)")
-    return data_version
-
-
-def cdf_data_version(name: str) -> str | None:
-    """The ``X.Y.Z`` of an L1C CDF name (or path), None if it is not one."""
-    # os.path, not Path: status asks this of every day of a decade (~5x cheaper)
-    match = _CDF_NAME.match(os.path.basename(name))
-    return match["version"] if match else None
-
-

@@ -48,7 +48,7 @@ from swxsoc_reach.telemetry.resume import (
     decide_download,
     decide_process,
 )
-from swxsoc_reach.telemetry.schema import Row
+from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
 from swxsoc_reach.telemetry.store import TelemetryStore
 
@@ -78,6 +78,8 @@ class WorkflowConfig:
     telemetry_file: str
     download: bool = False
     udl_url: str | None = None
+    artifact_compression: str = "none"  # download --artifact-compression
+    window_minutes: float | None = None  # download --window-minutes
     upload_to_s3: bool = False
     s3_bucket: str | None = None
     aws_region: str | None = None
@@ -128,6 +130,8 @@ class WorkflowConfig:
             telemetry_file=telemetry,
             download=bool(config["download"]),
             udl_url=config.get("udl_url") or None,
+            artifact_compression=config.get("artifact_compression", "none"),
+            window_minutes=config.get("window_minutes"),
             upload_to_s3=upload,
             s3_bucket=config.get("s3_bucket") or None,
             aws_region=config.get("aws_region") or None,
@@ -145,7 +149,8 @@ class WorkflowConfig:
         """``download_day``'s output: the Phase 1 artifact in ``input_dir``."""
         sel = self.selection
         return _pattern_of(os.path.join(
-            self.input_dir, artifact_name(_PROBE_DAY, sel.sensor_id, sel.output_format)))
+            self.input_dir, artifact_name(_PROBE_DAY, sel.sensor_id, sel.output_format,
+                                          self.artifact_compression)))
 
     @functools.cached_property
     def cdf_pattern(self) -> str:
@@ -182,6 +187,10 @@ class WorkflowConfig:
     def download_flags(self) -> str:
         """The ``download`` flags every day shares, shell-quoted (the rule adds day and dir)."""
         udl = ["--udl-url", self.udl_url] if self.udl_url else []
+        if self.artifact_compression != "none":
+            udl += ["--artifact-compression", self.artifact_compression]
+        if self.window_minutes:
+            udl += ["--window-minutes", f"{self.window_minutes:g}"]
         return shlex.join(self._shared_flags() + udl)
 
     def process_flags(self, *, upload: bool) -> str:
@@ -309,7 +318,10 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
         # no work even with input at hand, so none without: skip the search for the
         # artifact (a directory glob when it is missing), the slow part of a long plan
         return None
-    found = find_artifact(config.local(config.input_dir), day, sel.sensor_id, sel.output_format)
+    named = (latest_download.csv_path if latest_download is not None
+             and latest_download.status is Status.DOWNLOADED else None)
+    found = find_artifact(config.local(config.input_dir), day, sel.sensor_id, sel.output_format,
+                          named)  # both forms on disk: the downloaded one
     download = config.download and found is None and decide_download(
         latest, latest_download, artifact_exists=False, retry_failed=sel.retry_failed,
     ) is DownloadAction.DOWNLOAD

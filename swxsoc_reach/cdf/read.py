@@ -75,23 +75,38 @@ class RecordFrame:
 
 
 def read_artifact(path: Path) -> RecordFrame:
-    """Parse a CSV or JSON-array artifact; bad input raises ``InputDataError``."""
+    """Parse a CSV or JSON-array artifact, plain or zstd (``.zst``); bad input raises
+    ``InputDataError``."""
     path = Path(path)
+    compressed = path.suffix.lower() == ".zst"
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-            fh.seek(max(0, size - 1))
-            last = fh.read(1)
+        if compressed:  # a cut-off stream fails to decompress: no last-byte check needed
+            with _open_binary(path) as fh:
+                head, last = fh.read(4096), b"\n"
+        else:
+            size = path.stat().st_size
+            with open(path, "rb") as fh:
+                head = fh.read(4096)
+                fh.seek(max(0, size - 1))
+                last = fh.read(1)
     except OSError as exc:
-        raise InputDataError(f"{path}: cannot read artifact: {exc.strerror}") from exc
+        raise InputDataError(f"{path}: cannot read artifact: "
+                             f"{exc.strerror or exc}") from exc
     if not head.strip():
         raise InputDataError(f"{path}: artifact is empty")
-    if path.suffix.lower() == ".json" or head.lstrip()[:1] in (b"[", b"{"):
+    inner = path.with_suffix("") if compressed else path
+    if inner.suffix.lower() == ".json" or head.lstrip()[:1] in (b"[", b"{"):
         return _read_json(path)
     if last != b"\n":
         raise InputDataError(f"{path}: CSV is truncated (the last line has no line end)")
     return _read_csv(path)
+
+
+def _open_binary(path: Path) -> Any:
+    """The artifact's bytes as a file object, decompressed when it is ``.zst``."""
+    if path.suffix.lower() == ".zst":
+        return pa.CompressedInputStream(pa.OSFile(str(path)), "zstd")
+    return open(path, "rb")
 
 
 # ---- CSV -------------------------------------------------------------------------------
@@ -128,7 +143,7 @@ def _read_csv(path: Path) -> RecordFrame:
                 while len(pending) > 2 * workers:  # bound the text held in memory
                     parts.append(pending.popleft().result())
                     pool_memory.release_unused()  # mimalloc keeps freed blocks otherwise
-        except pa.ArrowInvalid as exc:
+        except (pa.ArrowInvalid, OSError) as exc:  # OSError: a cut-off .zst stream
             for future in pending:
                 future.cancel()
             raise InputDataError(f"{path}: {_describe_csv_error(str(exc), header)}") from exc
@@ -148,8 +163,8 @@ def _parse_batch(path: Path, batch: pa.RecordBatch, offset: int) -> _Part:
 
 
 def _csv_header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        line = fh.readline()
+    with _open_binary(path) as fh:  # a header line is far shorter than 64 KiB
+        line = fh.read(1 << 16).split(b"\n", 1)[0].decode("utf-8-sig")
     return [name.strip() for name in next(csv.reader([line]), [])]
 
 
@@ -169,7 +184,10 @@ def _describe_csv_error(message: str, header: Sequence[str]) -> str:
 
 def _read_json(path: Path) -> RecordFrame:
     try:
-        records = json.loads(path.read_bytes())
+        with _open_binary(path) as fh:
+            records = json.loads(fh.read())
+    except OSError as exc:
+        raise InputDataError(f"{path}: cannot read artifact: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise InputDataError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.mission import expected_records
-from swxsoc_reach.paths import artifact_name
+from swxsoc_reach.paths import ARTIFACT_COMPRESSIONS, artifact_format, artifact_name
 from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
@@ -46,6 +46,8 @@ class DownloadRequest:
     output_dir: Path
     udl_url: str
     rate: RateSettings
+    compression: str = "none"  # --artifact-compression: "zstd" writes <name>.zst
+    window: dt.timedelta | None = None  # --window-minutes: fixed windows, else sized to a page
 
 
 def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport:
@@ -64,6 +66,8 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport
             min_rate=args.min_rate,
             max_rate=args.max_rate,
         ).check(),
+        compression=args.artifact_compression,
+        window=dt.timedelta(minutes=args.window_minutes) if args.window_minutes else None,
     )
     credential = None if selection.dry_run else resolve_credential(args.aws_region)
     return run(request, credential)
@@ -113,18 +117,20 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
                             finals=lambda day_plan: [_artifact_path(request, day_plan.day)])
 
 
-def _artifact_path(request: DownloadRequest, day: dt.date) -> Path:
+def _artifact_path(request: DownloadRequest, day: dt.date, compression: str | None = None) -> Path:
     sel = request.selection
-    return request.output_dir / artifact_name(day, sel.sensor_id, sel.output_format)
+    return request.output_dir / artifact_name(day, sel.sensor_id, sel.output_format,
+                                              compression or request.compression)
 
 
 def _artifact_exists(request: DownloadRequest, day: dt.date,
                      rows: tuple[Row | None, Row | None]) -> bool:
-    """The day's artifact in this format: in the output dir, or where telemetry says."""
-    suffix = f".{request.selection.output_format}"
-    places = [_artifact_path(request, day)]
+    """The day's artifact in this format, compressed or not: in the output dir, or where
+    telemetry says (a day downloaded plain is not fetched again to compress it)."""
+    fmt = request.selection.output_format
+    places = [_artifact_path(request, day, c) for c in ARTIFACT_COMPRESSIONS]
     places += [Path(row.csv_path) for row in rows if row is not None and row.csv_path]
-    return any(path.suffix == suffix and path.is_file() for path in places)
+    return any(artifact_format(path) == fmt and path.is_file() for path in places)
 
 
 def _work_day(request: DownloadRequest, client: UdlClient, decoders: Executor | None,
@@ -135,7 +141,8 @@ def _work_day(request: DownloadRequest, client: UdlClient, decoders: Executor | 
     began = time.perf_counter()
     result = download_day(client, day, UdlQuery(sel.sensor_id, sel.descriptor),
                           _artifact_path(request, day), sel.output_format,
-                          request.rate.max_concurrent_requests, decoders)
+                          request.rate.max_concurrent_requests, decoders,
+                          fixed_window=request.window, compression=request.compression)
     seconds = time.perf_counter() - began
     timing = {"download_seconds": f"{seconds:.3f}"}
     if result.path is None:

@@ -67,7 +67,10 @@ def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
     sources: dict[dt.date, Path | None] = {}
 
     def decide(day: dt.date) -> ProcessAction:
-        sources[day] = find_artifact(request.input_dir, day, sel.sensor_id, sel.output_format)
+        download = state.get_download(day.isoformat(), sel.sensor_id, sel.descriptor)
+        named = download.csv_path if download and download.status is Status.DOWNLOADED else None
+        sources[day] = find_artifact(request.input_dir, day, sel.sensor_id, sel.output_format,
+                                     named)  # both forms on disk: the downloaded one
         cdf = request.cdf_path(day)
         facts = DayFacts(artifact_exists=sources[day] is not None, cdf_exists=cdf.is_file(),
                          cdf_name=cdf.name)
