@@ -1,7 +1,8 @@
 """Command line: argparse for every subcommand, logging set-up, and errors -> exit codes.
 
-Exit codes (both specs): 0 every planned day succeeded or was a known skip,
-1 at least one day FAILED, 2 usage or configuration error. This is the only
+Exit codes (docs/telemetry.md "Exit codes"): 0 every planned day succeeded or was a
+known skip, 1 a day of the range is FAILED (now, or left so by an earlier run) or the
+range stopped early, 2 usage or configuration error. This is the only
 module that prints errors or chooses exit codes. Each subcommand's work is
 imported only when it runs, so ``--help`` and small runs start fast.
 """
@@ -76,7 +77,7 @@ def _add_logging_flags(parser: argparse.ArgumentParser,
 
 
 def _add_day_flags(parser: argparse.ArgumentParser, *, telemetry_help: str) -> None:
-    """Flags both phases share (historical-download.md, historical-process.rst)."""
+    """Flags both phases share (docs/download.md, docs/process.md)."""
     parser.add_argument("--start-date", required=True, metavar="YYYY-MM-DD",
                         help="first UTC day (inclusive)")
     parser.add_argument("--end-date", required=True, metavar="YYYY-MM-DD",
@@ -120,7 +121,8 @@ def _selection(args: argparse.Namespace, default_telemetry_dir: Path) -> DaySele
 def _add_download(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("download", help="Phase 1: one artifact per UTC day from UDL",
                             description="Download REACH observations from UDL, one artifact "
-                            "per UTC day, resumable (historical-download.md).")
+                            "per UTC day, resumable. Exit codes: 0 done, 1 a day FAILED, 2 usage. "
+                            "See docs/download.md.")
     parser.add_argument("--output-dir", required=True, type=Path, metavar="PATH",
                         help="where the day artifacts go (created if missing)")
     _add_day_flags(parser, telemetry_help=f"append-only telemetry CSV "
@@ -134,14 +136,21 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--window-minutes", type=_positive_float, metavar="MIN",
                         help="fixed query windows of MIN minutes (the older tool used 5 for "
                         "ALL); default: sized so each answer is about one full page")
-    rate = parser.add_argument_group("adaptive rate control (AIMD)")
-    rate.add_argument("--max-concurrent-requests", type=_positive_int, default=4, metavar="N")
-    rate.add_argument("--initial-rate", type=_positive_float, default=5.0, metavar="RPS")
-    rate.add_argument("--additive-increase", type=_positive_float, default=1.0, metavar="RPS")
+    rate = parser.add_argument_group(
+        "adaptive rate control (AIMD: additive increase, multiplicative decrease)")
+    rate.add_argument("--max-concurrent-requests", type=_positive_int, default=4, metavar="N",
+                      help="chunk requests in flight at once (default %(default)s)")
+    rate.add_argument("--initial-rate", type=_positive_float, default=5.0, metavar="RPS",
+                      help="requests per second to start with (default %(default)s)")
+    rate.add_argument("--additive-increase", type=_positive_float, default=1.0, metavar="RPS",
+                      help="added to the rate after each success (default %(default)s)")
     rate.add_argument("--multiplicative-decrease", type=_positive_float, default=0.5,
-                      metavar="FACTOR")
-    rate.add_argument("--min-rate", type=_positive_float, default=5.0, metavar="RPS")
-    rate.add_argument("--max-rate", type=_positive_float, default=25.0, metavar="RPS")
+                      metavar="FACTOR", help="the rate is multiplied by it on HTTP 429 or a "
+                      "connection error; below 1 (default %(default)s)")
+    rate.add_argument("--min-rate", type=_positive_float, default=5.0, metavar="RPS",
+                      help="the rate never drops below it (default %(default)s)")
+    rate.add_argument("--max-rate", type=_positive_float, default=25.0, metavar="RPS",
+                      help="the rate never rises above it (default %(default)s)")
     parser.set_defaults(handler=_run_download)
 
 
@@ -155,7 +164,8 @@ def _run_download(args: argparse.Namespace) -> RunReport:
 def _add_process(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("process", help="Phase 2: each day's artifact -> one L1C CDF",
                             description="Convert per-day UDL artifacts into L1C CDFs, with "
-                            "optional S3 upload, resumable (historical-process.rst).")
+                            "optional S3 upload, resumable. Exit codes: 0 done, 1 a day FAILED, "
+                            "2 usage. See docs/process.md.")
     parser.add_argument("--input-dir", required=True, type=Path, metavar="PATH",
                         help="directory holding the Phase 1 artifacts")
     parser.add_argument("--output-dir", required=True, type=Path, metavar="PATH",
@@ -224,6 +234,9 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--coverage", nargs="?", const="sensor", choices=("sensor", "flavor"),
                         help="print a day x sensor (or x dosimeter: flavor) availability table "
                         "instead of the day rows, from the product summaries")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 0 only when every reported day is complete or has no data "
+                        "in UDL, else 1 (for scripts: is this range complete?)")
     parser.add_argument("--plot", type=Path, metavar="FILE.png",
                         help="also draw the sensor x day coverage map (rows per --coverage "
                         "level) and the time per day (needs matplotlib)")
@@ -278,7 +291,7 @@ def _run_status(args: argparse.Namespace) -> int:
         sys.stdout.write(format_coverage(coverage_grid(report, args.coverage), args.format))
     else:
         sys.stdout.write(status.FORMATTERS[args.format](report))
-    return EXIT_OK
+    return EXIT_FAILED if args.check and not report.complete else EXIT_OK
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -311,8 +324,6 @@ def _run_report(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(written)
     return EXIT_OK
-
-
 
 
 def _add_quicklook(sub: argparse._SubParsersAction) -> None:
@@ -483,6 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result.dry_run:  # the plan is the output of a dry run, even with --quiet
             for plan in result.plans:
                 print(f"{plan.day} {result.stage}: {plan.action}")
+        if result.stopped:  # the days after it were not attempted: say so even with -q
+            print(f"{PROG}: error: {result.stopped}", file=sys.stderr)
         if not args.quiet:
             print(result.summary())
         return result.exit_code

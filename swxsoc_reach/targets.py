@@ -7,13 +7,17 @@ resume rules (``telemetry.resume.decide_download`` / ``decide_process`` over
 so the workflow works on a day exactly when ``download`` then ``process`` would
 (historical-process.rst "Restart semantics"; historical-download.md "Resume rules").
 
-A day's target is its product: the CDF, or in upload mode the upload receipt. Two
+A day's target is its product: the CDF, or in upload mode the upload receipt. Three
 kinds of day cannot be asked for by their product and get a *resume marker*
 instead, whose rule runs the day's ``process`` command: a day without input (the
 command records ``SKIPPED_NO_INPUT``; asking Snakemake for its CDF would abort the
-whole run), and a day whose product is on disk while its telemetry says to redo it
-(Snakemake would call it up to date). The marker is named after the day's latest
-telemetry row, so every new state of the day asks anew.
+whole run), a day whose product is on disk while its telemetry says to redo it
+(Snakemake would call it up to date), and a day to download first: UDL may hold
+nothing for it (``SKIPPED_NO_DATA``, then no artifact and no CDF), so its
+``download_day`` job leaves a *download marker* and the resume job after it runs
+``process``, which processes the new artifact or, for a day without data, does
+nothing. Markers are named after the day's latest telemetry row, so every new
+state of the day asks anew.
 
 Imports nothing heavy: every Snakemake job (and every SLURM job's re-parse) runs it.
 """
@@ -54,6 +58,7 @@ from swxsoc_reach.telemetry.store import TelemetryStore
 
 RECEIPT_DIR = "uploads"
 RESUME_PATTERN = "logs/resume/{yyyy}-{mm}-{dd}.{state}.done"
+DOWNLOAD_PATTERN = "logs/download/{yyyy}-{mm}-{dd}.{state}.done"
 # The day whose paths become the rules' patterns: no sensor id, mode or version
 # contains these digit runs.
 _PROBE_DAY = dt.date(1999, 12, 31)
@@ -218,7 +223,7 @@ class DayTarget:
     day: dt.date
     action: ProcessAction
     download: bool  # the artifact is missing and the download rules say fetch it
-    artifact: str | None  # the input to process (on disk, or download_day's output)
+    artifact: str | None  # the input to process: on disk, or download_day's marker
     target: str  # the product, or a resume marker
 
 
@@ -229,6 +234,7 @@ class WorkflowPlan:
     config: WorkflowConfig
     days: dict[dt.date, DayTarget]
     checked: int  # days the resume rules looked at
+    failed: int = 0  # days left out because they are FAILED (until retry_failed)
 
     def targets(self) -> list[str]:
         """What ``rule all`` asks for; the telemetry file alone when nothing is left.
@@ -264,8 +270,11 @@ class WorkflowPlan:
         sel = self.config.selection
         span = f"{sel.start}..{sel.end}"
         if not self.days:
+            failed = (f"; {self.failed} FAILED: set retry_failed: true to re-attempt them"
+                      if self.failed else "")
             return (f"swxsoc_reach: nothing to do: {span}: all {self.checked} days checked "
-                    f"are complete or failed (retry_failed: {str(sel.retry_failed).lower()})")
+                    "are complete, failed or without data in UDL (retry_failed: "
+                    f"{str(sel.retry_failed).lower()}){failed}")
         counts: dict[str, int] = {}
         for target in self.days.values():
             label = f"download+{target.action}" if target.download else str(target.action)
@@ -297,27 +306,31 @@ def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
 
     def decide(day: dt.date) -> ProcessAction:
         key = (day.isoformat(), sel.sensor_id, sel.descriptor)
-        target = _decide_day(config, day, state.get(*key), state.get_download(*key))
+        action, target = _decide_day(config, day, state.get(*key), state.get_download(*key))
         decided[day] = target
-        return target.action if target else ProcessAction.SKIP_COMPLETE
+        return action
 
     plans = plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
     days = {day: t for day, t in decided.items() if t is not None}
-    return WorkflowPlan(config, days, checked=len(plans))
+    failed = sum(1 for p in plans if p.action is ProcessAction.SKIP_FAILED)
+    return WorkflowPlan(config, days, checked=len(plans), failed=failed)
 
 
 def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
-                latest_download: Row | None) -> DayTarget | None:
+                latest_download: Row | None) -> tuple[ProcessAction, DayTarget | None]:
+    """The day's action, and what to ask Snakemake for when it is work."""
     sel = config.selection
     cdf = config.cdf(day)
     cdf_exists = config.exists(cdf)
     cdf_name = os.path.basename(cdf)  # a row about another version's CDF does not count
-    if not config.download and not decide_process(
+    if not config.download:
+        at_hand = decide_process(
             latest, DayFacts(artifact_exists=True, cdf_exists=cdf_exists, cdf_name=cdf_name),
-            upload=config.upload_to_s3, retry_failed=sel.retry_failed).is_work:
-        # no work even with input at hand, so none without: skip the search for the
-        # artifact (a directory glob when it is missing), the slow part of a long plan
-        return None
+            upload=config.upload_to_s3, retry_failed=sel.retry_failed)
+        if not at_hand.is_work:
+            # no work even with input at hand, so none without: skip the search for the
+            # artifact (a directory glob when it is missing), the slow part of a long plan
+            return at_hand, None
     named = (latest_download.csv_path if latest_download is not None
              and latest_download.status is Status.DOWNLOADED else None)
     found = find_artifact(config.local(config.input_dir), day, sel.sensor_id, sel.output_format,
@@ -334,9 +347,10 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
         upload=config.upload_to_s3, retry_failed=sel.retry_failed,
     )
     if not action.is_work:
-        return None
+        return action, None
+    state = _state_token(latest)
     if download:
-        artifact: str | None = config.artifact(day)
+        artifact: str | None = DOWNLOAD_PATTERN.format(**_wildcards_of(day), state=state)
     elif found is not None:
         artifact = os.path.join(config.input_dir, found.name)
     else:
@@ -345,11 +359,11 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     # what Snakemake would find up to date although the rules want it redone
     stale = (action is ProcessAction.UPLOAD_ONLY and config.exists(product)) or (
         action in (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD) and cdf_exists)
-    if action is ProcessAction.NO_INPUT or stale:
-        target = RESUME_PATTERN.format(**_wildcards_of(day), state=_state_token(latest))
+    if action is ProcessAction.NO_INPUT or stale or download:
+        target = RESUME_PATTERN.format(**_wildcards_of(day), state=state)
     else:
         target = product
-    return DayTarget(day, action, download, artifact, target)
+    return action, DayTarget(day, action, download, artifact, target)
 
 
 def _state_token(latest: Row | None) -> str:

@@ -15,7 +15,9 @@ import pytest
 from swxsoc_reach.days import iso_utc
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.paths import artifact_name, day_cdf_path, upload_receipt_path
+from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
 from swxsoc_reach.targets import (
+    DOWNLOAD_PATTERN,
     RESUME_PATTERN,
     WorkflowConfig,
     WorkflowPlan,
@@ -90,7 +92,7 @@ def test_config_resolves_paths_against_data_dir(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"start_date": None}, "config start_date is not set"),
-    ({"end_date": "2025-02-30"}, "config end_date '2025-02-30' is not a date"),
+    ({"end_date": "2025-02-30"}, "config end_date '2025-02-30' is not a real date"),
     ({"start_date": "2025-09-06"}, "end date 2025-09-05 is before start date 2025-09-06"),
     ({"sensor_id": "REACH-999"}, "unknown sensor id 'REACH-999'"),
     ({"upload_to_s3": True}, "upload_to_s3 is true but s3_bucket is not set"),
@@ -187,8 +189,10 @@ def test_plan_hands_a_day_without_input_to_the_cli_with_a_state_marker(
     assert first.action is ProcessAction.NO_INPUT and first.artifact is None
     assert first.target == RESUME_PATTERN.format(**wildcards(DAYS[2]), state="new")
     record(data, DAYS[2], Status.SKIPPED_NO_INPUT, 7)
-    again = plan(tmp_path).days[DAYS[2]]  # a new state: asked for anew, as the CLI re-records
-    assert again.target == "logs/resume/2025-09-05.SKIPPED_NO_INPUT-20260101T000700000000Z.done"
+    assert DAYS[2] not in plan(tmp_path).days  # recorded once: no new row while still absent
+    write_artifact(data / "raw", DAYS[2], SyntheticOptions(sensor_id=SENSOR), hours=0.1)
+    again = plan(tmp_path).days[DAYS[2]]  # the input appeared: processed
+    assert again.action is ProcessAction.PROCESS
 
 
 def test_plan_redoes_a_day_whose_cdf_is_on_disk_but_not_recorded(
@@ -237,9 +241,23 @@ def test_plan_downloads_a_missing_artifact_only_when_the_download_rules_say_so(
     record(data, DAYS[2], Status.SKIPPED_NO_DATA, 0)
     result = plan(tmp_path, download=True)
     fetched = result.days[DAYS[1]]
-    assert fetched.download and fetched.artifact == f"raw/{artifact_name(DAYS[1], SENSOR, 'csv')}"
-    assert not result.days[DAYS[2]].download
-    assert result.days[DAYS[2]].action is ProcessAction.NO_INPUT
+    # UDL may hold nothing for it: asked for by markers, never by an artifact or CDF
+    assert fetched.download
+    assert fetched.artifact == DOWNLOAD_PATTERN.format(**wildcards(DAYS[1]), state="new")
+    assert fetched.target == RESUME_PATTERN.format(**wildcards(DAYS[1]), state="new")
+    assert result.artifact(wildcards(DAYS[1])) == [fetched.artifact]
+    assert DAYS[2] not in result.days  # no data in UDL: terminal, as for download
+
+
+def test_plan_leaves_a_failed_download_out_until_retry_failed(tmp_path: Path, data: Path) -> None:
+    (data / "raw" / artifact_name(DAYS[1], SENSOR, "csv")).unlink()
+    record(data, DAYS[1], Status.DOWNLOAD_PENDING, 0)
+    record(data, DAYS[1], Status.FAILED, 1)
+    for download in (False, True):
+        result = plan(tmp_path, download=download)
+        assert DAYS[1] not in result.days and result.failed == 1
+    retried = plan(tmp_path, download=True, retry_failed=True).days[DAYS[1]]
+    assert retried.download and retried.action is ProcessAction.PROCESS
 
 
 def test_plan_priorities_keep_days_in_date_order(tmp_path: Path, data: Path) -> None:

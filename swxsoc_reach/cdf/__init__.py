@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from swxsoc_reach.days import day_window
@@ -30,7 +31,8 @@ _SENSOR_PREFIX = re.compile(r"^(REACH-\d+)_")  # a single-sensor artifact: REACH
 
 def process_file(path: Path | str, output_dir: Path | str | None = None, *,
                  day: dt.date | None = None, sensor_id: str | None = None,
-                 data_version: str = DEFAULT_DATA_VERSION) -> list[Path]:
+                 data_version: str = DEFAULT_DATA_VERSION,
+                 check_read: Callable[[int], None] | None = None) -> list[Path]:
     """Turn one artifact into one CDF at ``<base>/l1c/prelim/YYYY/MM/DD/<name>``; return it.
 
     ``base`` is ``output_dir``, else the temp dir under ``LAMBDA_ENVIRONMENT``, else
@@ -38,6 +40,8 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     uses the day's start; without, the first sample's time. The sensor (name and
     ``Instrument_mode``) is ``sensor_id``, else a ``REACH-nnn_`` file-name prefix,
     else ``ALL``. Raises ``InputDataError`` for bad input, ``CdfError`` for write problems.
+    ``check_read`` gets the number of records read (before any is dropped) and may
+    raise to stop before anything is written (process compares it with telemetry).
     """
     from swxsoc_reach.cdf.build import NS_PER_S, build_arrays
     from swxsoc_reach.cdf.product import define_variables, global_attributes
@@ -50,6 +54,8 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     check_data_version(data_version)
     sensor = _product_sensor(path, sensor_id)
     frame = read_artifact(path)
+    if check_read is not None:
+        check_read(len(frame))
     arrays, counts = build_arrays(frame, day=day, sensor_id=sensor)
     del frame  # the parsed records are no longer needed; keep the peak down
     if day is not None:

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from swxsoc_reach.days import day_window, iso_utc, iter_days, utc_now
-from swxsoc_reach.errors import TelemetryError
+from swxsoc_reach.errors import RangeStoppedError, TelemetryError
 from swxsoc_reach.phases.dayguard import DayGuard, Finals, Replan, WatchedStore
+from swxsoc_reach.phases.preflight import FaultStreak
+from swxsoc_reach.telemetry.resume import SKIPPED_FAILED
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.views.eta import dry_run_totals
@@ -56,24 +58,33 @@ class DayPlan:
 
 @dataclass
 class RunReport:
-    """What a run did: the plan, and each worked day's final status."""
+    """What a run did: the plan, each worked day's final status, and why it stopped early."""
 
     stage: str
     plans: list[DayPlan]
     outcomes: dict[dt.date, Status] = field(default_factory=dict)
     dry_run: bool = False
+    stopped: str | None = None  # the range was cut short: why (the days after have no row)
     busy: dict[dt.date, str] = field(default_factory=dict)  # day -> the process holding it
     totals: str = ""  # a dry run's estimate: requests, bytes, time (views.eta.dry_run_totals)
 
     @property
     def failed(self) -> int:
-        """How many days ended FAILED."""
+        """How many days ended FAILED in this run."""
         return sum(1 for status in self.outcomes.values() if status is Status.FAILED)
 
     @property
+    def failed_earlier(self) -> int:
+        """Days left FAILED by an earlier run and skipped for want of ``--retry-failed``."""
+        return sum(1 for plan in self.plans if plan.action in SKIPPED_FAILED)
+
+    @property
     def exit_code(self) -> int:
-        """0 when every planned day succeeded or was a known skip, else 1."""
-        return 1 if self.failed else 0
+        """1 when a day of the range is FAILED (now or from before) or the range was
+        stopped, else 0: a rerun that skips failures must not look like success to cron."""
+        if self.dry_run:
+            return 0
+        return 1 if self.failed or self.failed_earlier or self.stopped else 0
 
     def summary(self) -> str:
         """One line: days planned, and how each ended."""
@@ -87,9 +98,19 @@ class RunReport:
         parts = [f"{n} {status}" for status, n in sorted(counts.items())]
         parts.append(f"{skipped} skipped")
         line = f"{self.stage}: {len(self.plans)} days planned: " + ", ".join(parts)
+        failed, earlier = self.failed, self.failed_earlier
+        if failed or earlier:
+            when = ", ".join(f"{n} {what}" for n, what in (
+                (failed, "now"), (earlier, "in an earlier run")) if n)
+            total = failed + earlier
+            line += (f"; {total} {'day' if total == 1 else 'days'} FAILED ({when}): fix the "
+                     "cause, then rerun with --retry-failed")
         if self.busy:
             line += (f"; {len(self.busy)} days busy (another process works on them): "
                      "rerun once it ends")
+        if self.stopped:
+            unreached = sum(1 for p in self.plans if p.is_work and p.day not in self.outcomes)
+            line += f"; stopped early, {unreached} days not reached"
         return line
 
 
@@ -167,6 +188,7 @@ def run_days(
     plans: Sequence[DayPlan],
     work: DayWork,
     identity: Callable[[DayPlan], dict[str, str]] = lambda plan: {},
+    check: Callable[[DayPlan], None] = lambda plan: None,
     *,
     replan: Replan,
     finals: Finals,
@@ -176,6 +198,9 @@ def run_days(
     Each day is worked on under its lock (``dayguard``): a day another process holds
     is skipped, one it changed is decided again with ``replan`` (fresh telemetry),
     and the temporary files killed writers left beside the day's ``finals`` go.
+    ``check`` runs before each day's first row (the free-space check): its
+    ``RangeStoppedError`` stops the range, leaving that day and the rest untouched.
+    So does a streak of days failing with one systemic cause (``FaultStreak``).
     """
     report = RunReport(stage, list(plans), dry_run=selection.dry_run)
     if selection.dry_run:
@@ -192,13 +217,20 @@ def run_days(
     for plan in plans:
         if not plan.is_work:
             logger.info("%s %s: %s", plan.day, stage, plan.action)
+    streak = FaultStreak()
     with day_progress(len(worked), stage, selection.telemetry_file) as progress:
         for planned in worked:
             with guard.enter(planned) as plan:
                 if plan is None:  # busy, or done by another process meanwhile
                     progress.advance("skipped")
                     continue
+                try:
+                    check(plan)
+                except RangeStoppedError as exc:
+                    report.stopped = f"{plan.day} {stage}: {exc}"
+                    break
                 recorder = DayRecorder(store, run_id, plan.day, selection, **identity(plan))
+                failure: Exception | None = None
                 try:
                     status = work(plan, recorder)
                 except TelemetryError:
@@ -208,6 +240,10 @@ def run_days(
                                  type(exc).__name__, exc)
                     logger.debug("%s %s: traceback", plan.day, stage, exc_info=True)
                     status = recorder.fail(exc).status
+                    failure = exc
                 report.outcomes[plan.day] = status
                 progress.advance(status.value)
+                report.stopped = streak.record(failure)
+                if report.stopped:
+                    break
     return report

@@ -25,6 +25,7 @@ from swxsoc_reach.paths import ARTIFACT_COMPRESSIONS, artifact_format, artifact_
 from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
+from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
 from swxsoc_reach.telemetry.resume import DownloadAction, decide_download
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
@@ -36,6 +37,7 @@ from swxsoc_reach.udl.ratelimit import RateSettings
 logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024  # csv_size_mb is in MiB
+ARTIFACT_BYTES_PER_RECORD = 512  # a CSV record is ~490 B (measured on synthetic days)
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
         if not sel.dry_run:
             if credential is None:
                 raise ValueError("a download needs a credential")
-            request.output_dir.mkdir(parents=True, exist_ok=True)
+            check_output_dir(request.output_dir, create=True)
             client = stack.enter_context(UdlClient(request.udl_url, credential, request.rate))
             if any(day_plan.is_work for day_plan in plans):
                 decoders = open_decoders(request.rate.max_concurrent_requests)
@@ -111,10 +113,25 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
             assert client is not None  # the loop calls work only outside a dry run
             return _work_day(request, client, decoders, day_plan, recorder)
 
+        def check(day_plan: DayPlan) -> None:
+            check_free_space(request.output_dir, _space_needed(sel.sensor_id), "artifact")
+
         return run_day_loop("download", sel, plans, work,
-                            lambda day_plan: {"expected_records": expected},
+                            lambda day_plan: {"expected_records": expected}, check,
                             replan=replan_with(plan, request),
                             finals=lambda day_plan: [_artifact_path(request, day_plan.day)])
+
+
+def _space_needed(sensor_id: str) -> int:
+    """Bytes a day's download may take at its peak: the spooled pages and the artifact
+    merged from them, each ~490 B per record for a full day (measured on CSV)."""
+    return 2 * expected_records(sensor_id) * ARTIFACT_BYTES_PER_RECORD + MIB
+
+
+def _percent(value: float) -> str:
+    """``availability_pct`` with four decimals, as the older tool wrote it (other tools
+    compute with it): ``3.1524``."""
+    return f"{value:.4f}"
 
 
 def _artifact_path(request: DownloadRequest, day: dt.date, compression: str | None = None) -> Path:
@@ -149,7 +166,7 @@ def _work_day(request: DownloadRequest, client: UdlClient, decoders: Executor | 
         logger.info("%s download: UDL holds no record (%s, %s); skipped", day,
                     sel.sensor_id, sel.descriptor)
         return recorder.finish(
-            Status.SKIPPED_NO_DATA, records_downloaded="0", availability_pct="0.00", **timing,
+            Status.SKIPPED_NO_DATA, records_downloaded="0", availability_pct=_percent(0), **timing,
             error_message=f"UDL answered no {sel.descriptor} record of {sel.sensor_id} "
                           f"for any window of {day}",
         ).status
@@ -158,7 +175,7 @@ def _work_day(request: DownloadRequest, client: UdlClient, decoders: Executor | 
     recorder.finish(
         Status.DOWNLOADED,
         records_downloaded=str(result.records),
-        availability_pct=f"{percent:.2f}",
+        availability_pct=_percent(percent),
         csv_size_mb=f"{result.size_bytes / MIB:.3f}",
         csv_path=str(result.path.resolve()),
         **timing,

@@ -28,6 +28,8 @@ from swxsoc_reach.paths import (
 from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
+from swxsoc_reach.phases.inputcheck import DownloadedArtifact
+from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
 from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
+CDF_BYTES_PER_RECORD = 128  # measured 45-100 B per record on synthetic days, with margin
+SPACE_MARGIN = MIB  # the day's summary, quicklook PNG and telemetry rows
 _PROCESSING = (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD)
 _UPLOADING = (ProcessAction.PROCESS_AND_UPLOAD, ProcessAction.UPLOAD_ONLY)
 
@@ -83,37 +87,63 @@ def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
 
 
 def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
-    """Plan and run the range; ``uploader`` is required when any day uploads."""
+    """Plan and run the range; ``uploader`` is required when any day uploads.
+
+    The output directory is checked before any day (``ConfigError``), the free space
+    before each day that makes a CDF (too little stops the range).
+    """
     sel = request.selection
-    plans = plan(request, TelemetryStore(sel.telemetry_file).state())
+    check_output_dir(request.output_dir, create=not sel.dry_run)
+    state = TelemetryStore(sel.telemetry_file).state()
+    plans = plan(request, state)
     if uploader is None and any(p.action in _UPLOADING for p in plans) and not sel.dry_run:
         raise ValueError("upload mode needs an uploader")
+    downloaded = {p.day: DownloadedArtifact.from_row(p.source, row) for p in plans
+                  if p.source is not None and (row := state.get_downloaded(p.source))}
 
     def identity(day_plan: DayPlan) -> dict[str, str]:
         source = day_plan.source
         return {"csv_path": str(source.resolve())} if source else {}
 
     def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
-        return _work_day(request, uploader, day_plan, recorder)
+        return _work_day(request, uploader, day_plan, recorder, downloaded.get(day_plan.day))
 
-    return run_day_loop("process", sel, plans, work, identity,
+    def check(day_plan: DayPlan) -> None:
+        if day_plan.action in _PROCESSING and day_plan.source is not None:
+            check_free_space(request.output_dir,
+                             _space_needed(day_plan.source, downloaded.get(day_plan.day)),
+                             "CDF")
+
+    return run_day_loop("process", sel, plans, work, identity, check,
                         replan=replan_with(plan, request),
                         finals=lambda day_plan: _day_files(request, day_plan.day))
 
 
 def _day_files(request: ProcessRequest, day: dt.date) -> list[Path]:
-    """Every file a day's work writes: CDF, quicklook, the upload receipt."""
+    """Every file a day's work writes: CDF, its summary and quicklook, the upload receipt."""
+    from swxsoc_reach.cdf.summary import summary_path
     from swxsoc_reach.views.quicklook import quicklook_path
 
     cdf = request.cdf_path(day)
-    files = [cdf, quicklook_path(cdf)]
+    files = [cdf, summary_path(cdf), quicklook_path(cdf)]
     if request.receipt_dir is not None:
         files.append(upload_receipt_path(request.receipt_dir, cdf.name))
     return files
 
 
+def _space_needed(source: Path, downloaded: DownloadedArtifact | None) -> int:
+    """Bytes a day's CDF may take: from its records when telemetry knows them, else from
+    the artifact's size (a CSV artifact is 5-10 times its CDF; a compressed one about
+    its CDF's size, hence twice it), plus room for the summary, PNG and rows."""
+    if downloaded is not None and downloaded.records is not None:
+        estimate = downloaded.records * CDF_BYTES_PER_RECORD
+    else:
+        estimate = 2 * source.stat().st_size
+    return estimate + SPACE_MARGIN
+
+
 def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayPlan,
-              recorder: DayRecorder) -> Status:
+              recorder: DayRecorder, downloaded: DownloadedArtifact | None) -> Status:
     sel = request.selection
     day, action = day_plan.day, day_plan.action
     if action is ProcessAction.NO_INPUT:
@@ -126,22 +156,25 @@ def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayP
     cdf = request.cdf_path(day)
     if action in _PROCESSING:
         assert day_plan.source is not None  # planned as processing only when present
-        cdf = _process(request, day, day_plan.source, recorder)
+        cdf = _process(request, day, day_plan.source, recorder, downloaded)
         if action is ProcessAction.PROCESS:
             return Status.PROCESSED
     assert uploader is not None
     return _upload(uploader, day, cdf, recorder, request.receipt_dir)
 
 
-def _process(request: ProcessRequest, day: dt.date, source: Path,
-             recorder: DayRecorder) -> Path:
+def _process(request: ProcessRequest, day: dt.date, source: Path, recorder: DayRecorder,
+             downloaded: DownloadedArtifact | None) -> Path:
     from swxsoc_reach.cdf import process_file  # heavy: pyarrow, cdflib
 
     sel = request.selection
     recorder.begin(Status.PROCESS_PENDING)
     began = time.perf_counter()
+    if downloaded is not None:  # a cut artifact is never a complete day
+        downloaded.check_size()
     (cdf,) = process_file(source, request.output_dir, day=day, sensor_id=sel.sensor_id,
-                          data_version=request.data_version)
+                          data_version=request.data_version,
+                          check_read=downloaded.check_records if downloaded else None)
     seconds = time.perf_counter() - began
     size = cdf.stat().st_size
     recorder.finish(

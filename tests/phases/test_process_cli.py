@@ -125,10 +125,13 @@ def test_process_bad_input_fails_only_its_day_then_retry(dirs, capsys) -> None:
     assert not cdf(out, DAYS[1]).exists()
     assert not list(out.rglob("*20260102*"))  # no half file under any name
     assert cdf(out, DAYS[0]).is_file() and cdf(out, DAYS[2]).is_file()
-    # without --retry-failed the FAILED day is left alone
+    # without --retry-failed the FAILED day is left alone, and the run still says so
     source.write_bytes(good)
-    assert run(raw, out) == 0
+    capsys.readouterr()
+    assert run(raw, out) == 1
     assert statuses(raw, DAYS[1])[-1] is Status.FAILED
+    assert ("3 skipped; 1 day FAILED (1 in an earlier run): fix the cause, then rerun with "
+            "--retry-failed") in capsys.readouterr().out
     assert run(raw, out, "--retry-failed") == 0
     assert statuses(raw, DAYS[1])[-1] is Status.PROCESSED
     assert cdf(out, DAYS[1]).is_file()
@@ -149,10 +152,26 @@ def test_process_records_missing_input_then_processes_it_when_it_appears(dirs) -
     (skipped,) = [r for r in rows(raw) if r.chunk_date_utc == day.isoformat()]
     assert skipped.status is Status.SKIPPED_NO_INPUT
     assert "REACH-135_20260104T000000_20260105T000000.csv" in skipped.error_message
+    before = (raw / "download_telemetry.csv").read_bytes()
+    for _ in range(2):  # still absent: recorded once, no new row per run (issue 9.3)
+        assert run(raw, out, start=day, end=day) == 0
+        assert (raw / "download_telemetry.csv").read_bytes() == before
     write_artifact(raw, day, SyntheticOptions(sensor_id=SENSOR), hours=0.5)
     assert run(raw, out, start=day, end=day) == 0
     assert statuses(raw, day) == [Status.SKIPPED_NO_INPUT, Status.PROCESS_PENDING,
                                   Status.PROCESSED]
+
+
+def test_process_leaves_a_day_udl_has_no_data_for_as_it_is(dirs, capsys) -> None:
+    """SKIPPED_NO_DATA is terminal for process too: no SKIPPED_NO_INPUT row hides it."""
+    raw, out = dirs
+    day = dt.date(2026, 1, 4)
+    _append_latest(raw, day, Status.SKIPPED_NO_DATA)
+    before = (raw / "download_telemetry.csv").read_bytes()
+    assert run(raw, out, start=day, end=day) == 0
+    assert (raw / "download_telemetry.csv").read_bytes() == before
+    assert run(raw, out, "--dry-run", start=day, end=day) == 0
+    assert "2026-01-04 process: skip (no data in UDL)" in capsys.readouterr().out
 
 
 def test_process_limit_days_counts_from_first_incomplete_day(dirs) -> None:

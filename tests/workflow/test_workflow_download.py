@@ -48,16 +48,37 @@ def test_workflow_downloads_then_processes_like_the_cli(workflow, udl_server,
     workflow.assert_same_results(cli, ordered=False)
 
 
-def test_workflow_records_a_day_udl_has_no_data_for(workflow, udl_server) -> None:
-    """Its download_day job fails (no artifact to hand on); the rerun records no input."""
+def test_workflow_settles_on_days_without_data_or_with_a_failed_download(workflow,
+                                                                          udl_server) -> None:
+    """Issue 9.3: a day UDL has no data for does not fail the run and is terminal; a failed
+    download waits for retry_failed like the CLI's; every later run is "nothing to do"
+    and leaves the telemetry byte for byte as it was."""
     workflow.env = dict(os.environ)
-    empty = DAYS[1]
-    udl_server.configure(empty_days=frozenset({empty}))
+    good, empty, broken = DAYS
+    udl_server.configure(empty_days=frozenset({empty}), fail_days=((broken, 400),))
     config = {"start_date": DAYS[0].isoformat(), "end_date": DAYS[-1].isoformat(),
               "download": True, "udl_url": udl_server.url, "input_dir": "raw"}
-    first = workflow.run(config=config, expect=1)
+    first = workflow.run(config=config, expect=1)  # keep-going: only the failed job fails
+    assert "MissingOutputException" not in first.stdout + first.stderr
     assert "download_day" in first.stderr
-    workflow.run(config=config)
-    day = [r.status for r in workflow.rows() if r.chunk_date_utc == empty.isoformat()]
-    assert day == [Status.DOWNLOAD_PENDING, Status.SKIPPED_NO_DATA, Status.SKIPPED_NO_INPUT]
-    assert all(workflow.cdf(d).is_file() for d in DAYS if d != empty)
+
+    def day_rows(day: dt.date) -> list[Status]:
+        return [r.status for r in workflow.rows() if r.chunk_date_utc == day.isoformat()]
+
+    assert day_rows(good) == [Status.DOWNLOAD_PENDING, Status.DOWNLOADED,
+                              Status.PROCESS_PENDING, Status.PROCESSED]
+    assert day_rows(empty) == [Status.DOWNLOAD_PENDING, Status.SKIPPED_NO_DATA]
+    assert day_rows(broken) == [Status.DOWNLOAD_PENDING, Status.FAILED]
+    settled = workflow.telemetry.read_bytes()
+    for _ in range(2):
+        again = workflow.run(config=config)
+        assert "swxsoc_reach: nothing to do" in again.stderr
+        assert "1 FAILED: set retry_failed: true" in again.stderr
+        assert workflow.telemetry.read_bytes() == settled
+
+    udl_server.configure(fail_days=())  # fixed: retry_failed fetches it
+    workflow.run(config={**config, "retry_failed": True})
+    assert day_rows(broken)[-2:] == [Status.PROCESS_PENDING, Status.PROCESSED]
+    assert day_rows(empty) == [Status.DOWNLOAD_PENDING, Status.SKIPPED_NO_DATA]
+    assert workflow.cdf(broken).is_file() and not workflow.cdf(empty).exists()
+    assert "nothing to do" in workflow.run(config=config).stderr

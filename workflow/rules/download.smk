@@ -2,24 +2,24 @@
 
 if CONFIG.download:
 
-    # Logs are named by the day's window, like the artifact: its name ends with the
-    # day after ({next}), and every file of a job must carry the same wildcards.
+    # The output is a marker, not the artifact: UDL may hold no record of a day
+    # (SKIPPED_NO_DATA, no artifact), and a declared artifact would then fail the run.
+    # The day's resume_day job (process) comes after it and reads the telemetry.
     rule download_day:
         """One UTC day from UDL -> its Phase 1 artifact; jobs share one UDL rate budget."""
         output:
-            artifact=CONFIG.artifact_pattern,
+            marker=touch(targets.DOWNLOAD_PATTERN),
         log:
-            "logs/download/{yyyy}{mm}{dd}T000000_{next}T000000.log",
+            "logs/download/{yyyy}-{mm}-{dd}.{state}.log",
         benchmark:
-            "logs/benchmarks/download/{yyyy}{mm}{dd}T000000_{next}T000000.tsv"
+            "logs/benchmarks/download/{yyyy}-{mm}-{dd}.{state}.tsv"
         priority: PLAN.priority("download")
         resources:
             udl=1,
         params:
             python=PYTHON,
             day="{yyyy}-{mm}-{dd}",
-            # from the output, not CONFIG.input_dir: --lint flags a hardcoded output prefix
-            output_dir=lambda wildcards, output: Path(output.artifact).parent,
+            output_dir=CONFIG.input_dir,
             flags=CONFIG.download_flags(),
         shell:
             "{params.python:q} -m swxsoc_reach download --start-date {params.day} --end-date {params.day}"

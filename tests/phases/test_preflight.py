@@ -1,0 +1,145 @@
+"""Issue 9.4: check before work, stop on systemic faults, through the real CLI.
+
+The output directory is checked before any day (exit 2); free space before each day,
+on a real small tmpfs (mounted here: the tests run as root; skipped where mounting is
+not allowed); a streak of days failing the same systemic way stops the range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from swxsoc_reach.cli import main
+from swxsoc_reach.paths import day_cdf_path
+from swxsoc_reach.telemetry.schema import Row, Status
+from swxsoc_reach.telemetry.store import TelemetryStore
+
+SENSOR = "REACH-135"
+DAYS = [dt.date(2026, 5, 1) + dt.timedelta(days=n) for n in range(5)]
+WRONG = "Basic d3Jvbmc6d3Jvbmc="  # refused with HTTP 401 at once
+
+
+def process(raw: Path, out: Path, *extra: str, days: int = 3) -> int:
+    return main(["process", "--start-date", DAYS[0].isoformat(), "--end-date",
+                 DAYS[days - 1].isoformat(), "--sensor-id", SENSOR, "--input-dir", str(raw),
+                 "--output-dir", str(out), *extra])
+
+
+def download(server, out: Path, *extra: str, days: int = 1) -> int:
+    return main(["download", "--start-date", DAYS[0].isoformat(), "--end-date",
+                 DAYS[days - 1].isoformat(), "--sensor-id", SENSOR, "--output-dir", str(out),
+                 "--udl-url", server.url, "--initial-rate", "50", "--max-rate", "200", *extra])
+
+
+def rows(telemetry: Path) -> list[Row]:
+    return TelemetryStore(telemetry).read()
+
+
+Mount = Callable[..., Path]
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Mount]:
+    """Factory: a real tmpfs of ``size`` mounted under tmp_path (unmounted afterwards)."""
+    mounted: list[Path] = []
+
+    def mount(name: str, size: str, *options: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join((f"size={size}",
+                                 *options)), "tmpfs", str(point)], capture_output=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounted):
+        subprocess.run(["umount", str(point)], check=True)
+
+
+def test_process_output_dir_that_cannot_take_files_is_a_usage_error(input_dirs, tmp_path,
+                                                                    tmpfs, capsys) -> None:
+    raw, _ = input_dirs(DAYS[:3], SENSOR, hours=0.1)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    read_only = tmpfs("ro", "1m", "ro")
+    for out, message in ((blocker, f"output directory {blocker} exists and is not a directory"),
+                         (blocker / "cdf", f"output directory {blocker / 'cdf'} is not writable"),
+                         (read_only, f"output directory {read_only} is not writable: "
+                          "Read-only file system")):
+        assert process(raw, out) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("swxsoc_reach: error: ") and message in err
+        assert "Traceback" not in err
+    assert not (raw / "download_telemetry.csv").exists()  # no day was touched
+
+
+def test_process_stops_before_a_day_the_disk_has_no_room_for(input_dirs, tmpfs, capsys) -> None:
+    """Day 1 done on a roomy disk; then ballast leaves less than a day needs: day 2 stops
+    the range with path, free and needed, and days 2-3 get no row."""
+    raw, _ = input_dirs(DAYS[:3], SENSOR, hours=0.5)
+    out = tmpfs("cdf", "4m")
+    telemetry = raw / "download_telemetry.csv"
+    assert process(raw, out, days=1) == 0
+    ballast = out / "ballast"
+    free = os.statvfs(out).f_bavail * os.statvfs(out).f_frsize
+    ballast.write_bytes(b"\0" * (free - 512 * 1024))
+    before = rows(telemetry)
+    capsys.readouterr()
+    assert process(raw, out) == 1
+    err = capsys.readouterr().err
+    assert f"2026-05-02 process: CDF: not enough free space in {out}: 0.5 MiB free" in err
+    assert "MiB needed" in err and "Traceback" not in err
+    assert rows(telemetry) == before  # days 2 and 3 untouched
+    assert not day_cdf_path(out, DAYS[1], SENSOR).exists()
+    ballast.unlink()
+    assert process(raw, out) == 0  # room again: the same command finishes the range
+    assert day_cdf_path(out, DAYS[2], SENSOR).is_file()
+
+
+def test_download_stops_when_the_disk_cannot_hold_a_day(udl_server, tmpfs, tmp_path,
+                                                       capsys) -> None:
+    out = tmpfs("raw", "8m")  # a REACH-135 day needs ~34 MiB of spools and artifact
+    telemetry = tmp_path / "telemetry.csv"
+    assert download(udl_server, out, "--telemetry-file", str(telemetry), days=2) == 1
+    err = capsys.readouterr().err
+    assert f"2026-05-01 download: artifact: not enough free space in {out}" in err
+    assert not telemetry.exists() and udl_server.stats()["counters"].get("requests", 0) == 0
+
+
+def test_download_stops_after_three_days_refused_the_same_way(udl_server, tmp_path,
+                                                              monkeypatch, capsys) -> None:
+    monkeypatch.setenv("BASICAUTH", WRONG)
+    assert download(udl_server, tmp_path, days=5) == 1
+    telemetry = rows(tmp_path / "download_telemetry.csv")
+    failed = [r.chunk_date_utc for r in telemetry if r.status is Status.FAILED]
+    assert failed == [d.isoformat() for d in DAYS[:3]]
+    assert {r.chunk_date_utc for r in telemetry} == {d.isoformat() for d in DAYS[:3]}
+    captured = capsys.readouterr()
+    stops = [line for line in captured.err.splitlines() if line.startswith("swxsoc_reach: ")]
+    assert len(stops) == 1
+    assert ("swxsoc_reach: error: stopped after 3 days in a row failed "
+            "the same way (UdlUnavailableError): UDL answered HTTP 401") in stops[0]
+    assert "rerun with --retry-failed" in stops[0]
+    assert "stopped early, 2 days not reached" in captured.out
+
+
+def test_process_upload_stops_after_three_days_the_bucket_refuses(input_dirs, s3_server,
+                                                                  capsys) -> None:
+    raw, out = input_dirs(DAYS[:4], SENSOR, hours=0.1)
+    code = process(raw, out, "--upload-to-s3", "--s3-bucket", "no-such-bucket", days=4)
+    assert code == 1
+    telemetry = rows(raw / "download_telemetry.csv")
+    failed = [(r.chunk_date_utc, r.error_type) for r in telemetry if r.status is Status.FAILED]
+    assert failed == [(d.isoformat(), "UploadUnavailableError") for d in DAYS[:3]]
+    assert DAYS[3].isoformat() not in {r.chunk_date_utc for r in telemetry}
+    err = capsys.readouterr().err
+    assert "stopped after 3 days in a row failed the same way (UploadUnavailableError)" in err
+    assert "bucket no-such-bucket does not exist" in err
