@@ -28,6 +28,7 @@ import argparse
 import csv
 import datetime as dt
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -115,12 +116,16 @@ def run_profile(name: str, profile: Profile, days: list[dt.date], udl, s3,
                *(f"{key}={value}" for key, value in config.items())]
     env = {**s3.environ(), "BASICAUTH": TEST_CREDENTIAL}
     before = udl.stats()["counters"]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     child = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
     with Peak(child.pid) as peak:
         output, _ = child.communicate()
     wall = time.perf_counter() - began
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime
+           - cpu_before.ru_stime)
     if child.returncode != 0:
         sys.exit(f"{name}: snakemake failed ({child.returncode}):\n{output.decode()[-4000:]}")
     after = udl.stats()["counters"]
@@ -128,7 +133,7 @@ def run_profile(name: str, profile: Profile, days: list[dt.date], udl, s3,
     per_day = {day: day_figures(data, rows, day) for day in days}
     objects = s3.client().list_objects_v2(Bucket=bucket).get("Contents", [])
     return {
-        "wall": wall, "rss": peak.total, "per_day": per_day,
+        "wall": wall, "cpu": cpu, "rss": peak.total, "per_day": per_day,
         "requests": after.get("requests", 0) - before.get("requests", 0),
         "429": after.get("status_429", 0) - before.get("status_429", 0),
         "uploaded": sum(o["Size"] for o in objects), "objects": len(objects),
@@ -165,7 +170,8 @@ def job_seconds(tsv: Path) -> float:
 
 
 def print_profile(name: str, result: dict, n_days: int) -> None:
-    print(f"\n== {name} (--jobs {result['jobs']}): {result['wall']:.1f} s for {n_days} days, "
+    print(f"\n== {name} (--jobs {result['jobs']}): {result['wall']:.1f} s for {n_days} days "
+          f"({result['cpu']:.0f} CPU s, the whole tree), "
           f"{result['requests']} UDL requests ({result['429']} x 429), peak RSS of the tree "
           f"{result['rss'] / MIB:.0f} MiB, uploaded {result['uploaded'] / MIB:.1f} MiB "
           f"in {result['objects']} objects; load {os.getloadavg()[0]:.2f}")
@@ -180,13 +186,14 @@ def print_profile(name: str, result: dict, n_days: int) -> None:
 def print_summary(results: dict, n_days: int, udl_peak: Peak) -> None:
     print(f"\nextrapolated to {DECADE:,} days (steady per-day wall = total wall / "
           f"{n_days} days; disk = artifacts + CDFs):")
-    print(f"{'profile':<12} {'s/day':>7} {'decade h':>9} {'req/day':>8} {'disk GB/day':>11} "
-          f"{'decade GB':>10} {'upload GB':>10}")
+    print(f"{'profile':<12} {'s/day':>7} {'decade h':>9} {'CPU s/day':>9} {'req/day':>8} "
+          f"{'disk GB/day':>11} {'decade GB':>10} {'upload GB':>10}")
     for name, r in results.items():
         per_day = r["wall"] / n_days
         disk = sum(f["artifact_bytes"] + f["cdf_bytes"] for f in r["per_day"].values()) / n_days
         print(f"{name:<12} {per_day:>7.1f} {per_day * DECADE / 3600:>9.1f} "
-              f"{r['requests'] / n_days:>8.0f} {disk / GB:>11.3f} {disk * DECADE / GB:>10.0f} "
+              f"{r['cpu'] / n_days:>9.1f} {r['requests'] / n_days:>8.0f} {disk / GB:>11.3f} "
+              f"{disk * DECADE / GB:>10.0f} "
               f"{r['uploaded'] / n_days * DECADE / GB:>10.0f}")
     if "campaign" in results and "campaign-j2" in results:
         one, two = results["campaign"]["wall"], results["campaign-j2"]["wall"]
