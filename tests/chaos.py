@@ -125,8 +125,9 @@ class KillPoint:
 
 
 def kill_attempt(command: Sequence[str], cwd: Path, env: dict[str, str], telemetry: Path,
-                 point: KillPoint, log: KillLog) -> None:
-    """Run ``command`` until ``point``, then SIGKILL its process group (unless it ended)."""
+                 point: KillPoint, log: KillLog) -> bool:
+    """Run ``command`` until ``point``, then SIGKILL its process group; False when the
+    command ended first (the campaign is then complete)."""
     start_rows = telemetry_rows(telemetry)
     child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
@@ -137,13 +138,14 @@ def kill_attempt(command: Sequence[str], cwd: Path, env: dict[str, str], telemet
     try:
         child.wait(timeout=point.extra_s)  # the random instant after that row
         log.finished_before_kill += 1
-        return
+        return False
     except subprocess.TimeoutExpired:
         pass
     log.stages[stage_in_progress(telemetry)] += 1
     os.killpg(child.pid, signal.SIGKILL)
     child.wait()
     wait_group_gone(child.pid)
+    return True
 
 
 def wait_group_gone(pgid: int, timeout_s: float = 60) -> None:
@@ -159,31 +161,33 @@ def wait_group_gone(pgid: int, timeout_s: float = 60) -> None:
 
 
 # Kill point kinds, in turn: anywhere (a random number of new rows, then a random delay),
-# then inside each stage (right after a random one of its pending rows, a short random
-# delay later): the stages are short next to the start-up of a command, and a kill at a
+# then inside each stage (after the stage's next pending row, a short random delay
+# later): the stages are short next to the start-up of a command, and a kill at a
 # random time alone would seldom land in an upload.
-KINDS: tuple[Status | None, ...] = (None, Status.DOWNLOAD_PENDING, Status.PROCESS_PENDING,
-                                    Status.UPLOAD_PENDING)
+KINDS: tuple[Status | None, ...] = (Status.DOWNLOAD_PENDING, Status.PROCESS_PENDING,
+                                    Status.UPLOAD_PENDING, None)
 
 
 def draw_kill_point(rng: random.Random, number: int, rows_left: int,
                     extra_max_s: float) -> KillPoint:
     """Kill point ``number`` of a campaign: its kind in turn, its instant at random."""
     status = KINDS[number % len(KINDS)]
-    rows = rng.randrange(max(1, rows_left))
     if status is None:
-        return KillPoint(rows, rng.uniform(0, extra_max_s))
-    return KillPoint(rows, rng.uniform(0, extra_max_s / 8), status)
+        return KillPoint(rng.randrange(max(1, rows_left)), rng.uniform(0, extra_max_s))
+    # one new row at least: the pending row a killed attempt left is not this one's
+    return KillPoint(1, rng.uniform(0, extra_max_s / 8), status)
 
 
 def run_campaign(command: Sequence[str], cwd: Path, env: dict[str, str], telemetry: Path,
                  rng: random.Random, kills: int, rows_per_run: int, log: KillLog,
                  extra_max_s: float = 0.4) -> subprocess.CompletedProcess[str]:
-    """``kills`` killed attempts of ``command``, then one to the end (returned)."""
+    """Up to ``kills`` killed attempts of ``command`` (fewer when one ends before its kill
+    point), then one to the end (returned)."""
     for number in range(kills):
         point = draw_kill_point(rng, number, rows_per_run - telemetry_rows(telemetry),
                                 extra_max_s)
-        kill_attempt(command, cwd, env, telemetry, point, log)
+        if not kill_attempt(command, cwd, env, telemetry, point, log):
+            break
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=ATTEMPT_TIMEOUT_S)
 
