@@ -48,10 +48,15 @@ def ensure_chromium() -> Path:
 
 
 # Chromium's own services, which a fresh profile calls a few seconds after start
-# whatever the page (component updater, network time, sign-in), flags or not: measured
-# with about:blank too. Any other host in the proxy's log was asked for by the page.
-BROWSER_SERVICE_HOSTS = frozenset({"update.googleapis.com", "clients2.google.com",
-                                   "accounts.google.com"})
+# whatever the page, flags or not (measured with about:blank too: update.googleapis.com,
+# clients2.google.com, accounts.google.com; other builds may call other Google
+# services). Any other host in the proxy's log was asked for by the page.
+BROWSER_SERVICE_DOMAINS = ("google.com", "googleapis.com", "gstatic.com")
+
+
+def is_browser_service(host: str) -> bool:
+    """True for a host of Chromium's own services (``BROWSER_SERVICE_DOMAINS``)."""
+    return any(host == d or host.endswith("." + d) for d in BROWSER_SERVICE_DOMAINS)
 
 
 def request_host(request: str) -> str:
