@@ -179,17 +179,17 @@ def test_process_upload_missing_bucket_fails_days_then_retry_uploads_only(dirs, 
     for day in DAYS:  # the first day's failure did not stop the second
         assert statuses(raw, day) == [P, PD, UP, F]
         failed = rows(raw, day)[-1]
-        assert failed.error_type == "UploadError"
+        assert failed.error_type == "UploadUnavailableError"  # every day would hit it
         assert f"bucket {BUCKET} does not exist: create it or fix --s3-bucket" in (
             failed.error_message)
         assert Path(failed.cdf_path) == cdf(out, day).resolve()
         assert cdf(out, day).is_file()
-    assert f"{DAYS[0]} process: FAILED: UploadError" in err
+    assert f"{DAYS[0]} process: FAILED: UploadUnavailableError" in err
     assert_no_credentials_in(err, (raw / "download_telemetry.csv").read_text())
 
     mtimes = [cdf(out, d).stat().st_mtime_ns for d in DAYS]
     s3_server.client().create_bucket(Bucket=BUCKET)
-    assert run(raw, out) == 0  # FAILED days wait for --retry-failed
+    assert run(raw, out) == 1  # FAILED days wait for --retry-failed, and say so (9.2)
     assert statuses(raw, DAYS[0])[-1] is F
     assert run(raw, out, "--retry-failed") == 0
     for day in DAYS:
