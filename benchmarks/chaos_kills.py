@@ -41,21 +41,15 @@ from chaos import (  # noqa: E402
 from results import assert_same_cdf  # noqa: E402
 
 from swxsoc_reach.paths import day_cdf_path  # noqa: E402
+from swxsoc_reach.testing.clone import copy_workflow_files  # noqa: E402
 from swxsoc_reach.testing.s3_server import running_moto_server  # noqa: E402
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, UdlServer  # noqa: E402
 
 DAYS = [dt.date(2026, 8, 1) + dt.timedelta(days=i) for i in range(3)]
-WORKFLOW_FILES = ("Snakefile", "config", "workflow", "profiles")
-
 
 def workflow_command(root: Path, udl_url: str, bucket: str) -> tuple[list[str], Path, Path]:
     """A copy of the workflow under ``root``: its command, telemetry and data dir."""
-    for name in WORKFLOW_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / name)
+    copy_workflow_files(REPO, root)
     config = [f"start_date={DAYS[0]}", f"end_date={DAYS[-1]}", f"sensor_id={SENSOR}",
               "data_dir=data", "input_dir=raw", "download=True", f"udl_url={udl_url}",
               "upload_to_s3=True", f"s3_bucket={bucket}"]

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from support import apt_install
+
 _WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 
 
@@ -39,10 +41,7 @@ DEBIAN_BINARY = Path("/usr/lib/chromium/chromium")
 def ensure_chromium() -> Path:
     """Debian's Chromium binary; installed (apt-get update first) when it is missing."""
     if not DEBIAN_BINARY.is_file():
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-                       check=True, env=env, capture_output=True)
+        apt_install("chromium")
     assert DEBIAN_BINARY.is_file(), f"apt-get installed chromium but {DEBIAN_BINARY} is missing"
     return DEBIAN_BINARY
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import point_aws_at
 
 from swxsoc_reach.cdf.summary import summary_path
 from swxsoc_reach.cli import main
@@ -37,7 +38,7 @@ from swxsoc_reach.paths import artifact_name, day_cdf_path
 from swxsoc_reach.synthetic import SyntheticOptions, write_day
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
-from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer
+from swxsoc_reach.testing.s3_server import MotoServer
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
 
 DAYS = tuple(iter_days(dt.date(2026, 3, 1), dt.date(2026, 3, 13)))
@@ -109,10 +110,7 @@ def build_campaign(base: Path, udl_server_session: UdlServer,
     process = ["process", "--input-dir", str(raw), "--output-dir", str(out), "-q"]
     upload = [*process, "--upload-to-s3", "--s3-bucket", BUCKET]
     with pytest.MonkeyPatch.context() as env:
-        for name in UNSET_VARS:
-            env.delenv(name, raising=False)
-        for name, value in moto_server_process.env().items():
-            env.setenv(name, value)
+        point_aws_at(env, moto_server_process)
         env.setenv("BASICAUTH", TEST_CREDENTIAL)
         _serve(udl_server_session, KEPT)
         assert main([*download, *_days(D1, D2)]) == 0

@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from support import point_aws_at
 
 from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
-from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer, running_moto_server
+from swxsoc_reach.testing.s3_server import MotoServer, running_moto_server
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
 
 # --- Phase 1 artifacts: short synthetic days --------------------------------------------
@@ -53,10 +54,7 @@ def s3_server(moto_server_process: MotoServer, monkeypatch: pytest.MonkeyPatch) 
     Subprocesses get the same through ``s3_server.environ()``.
     """
     moto_server_process.reset()
-    for name in UNSET_VARS:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in moto_server_process.env().items():
-        monkeypatch.setenv(name, value)
+    point_aws_at(monkeypatch, moto_server_process)
     return moto_server_process
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import apt_install
 
 from swxsoc_reach.paths import day_cdf_path
 
@@ -49,8 +50,7 @@ def immutable_dir(tmp_path: Path) -> Iterator[Path]:
     """A directory even root cannot write into (``chattr +i``; permission bits do not stop
     root), made writable again afterwards."""
     if shutil.which("chattr") is None:
-        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "e2fsprogs"], check=True, capture_output=True)
+        apt_install("e2fsprogs")
     directory = tmp_path / "locked"
     directory.mkdir()
     subprocess.run(["chattr", "+i", str(directory)], check=True)

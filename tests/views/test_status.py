@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import png_size
+from support import png_size, point_aws_at
 
 from swxsoc_reach.cli import main
 from swxsoc_reach.days import day_window, iso_utc
@@ -22,7 +22,7 @@ from swxsoc_reach.paths import artifact_name, day_cdf_path
 from swxsoc_reach.synthetic import SyntheticOptions
 from swxsoc_reach.telemetry.schema import COLUMNS, Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
-from swxsoc_reach.testing.s3_server import UNSET_VARS, MotoServer
+from swxsoc_reach.testing.s3_server import MotoServer
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
 from swxsoc_reach.views.status import NOT_STARTED, DayStatus, StatusQuery, build_report
 
@@ -66,10 +66,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, udl_server_session: UdlServer
     moto_server_process.reset()
     moto_server_process.client().create_bucket(Bucket=BUCKET)
     with pytest.MonkeyPatch.context() as env:
-        for name in UNSET_VARS:
-            env.delenv(name, raising=False)
-        for name, value in moto_server_process.env().items():
-            env.setenv(name, value)
+        point_aws_at(env, moto_server_process)
         env.setenv("BASICAUTH", TEST_CREDENTIAL)
         assert main(["download", *day_args(D1, D3), "--output-dir", str(raw),
                      "--udl-url", udl_server_session.url, "-q"]) == 1
