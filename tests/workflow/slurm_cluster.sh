@@ -41,8 +41,11 @@ install_packages() {
     if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; then
         return
     fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+    # the lock tests/support.py's apt_install takes: one apt run at a time across test workers
+    local lock=/var/lock/swxsoc-reach-tests-apt
+    flock "$lock" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive flock "$lock" \
+        apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 }
 
 start_munge() {
