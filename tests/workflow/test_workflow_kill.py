@@ -114,7 +114,7 @@ def test_workflow_rerun_after_kill_during_download_day_processes_and_uploads(
 
 CHAOS_DAYS = (dt.date(2026, 7, 1), dt.date(2026, 7, 2))
 CHAOS_SEED = 11
-CHAOS_KILL_POINTS, CHAOS_KILLS = 10, 4  # here; more: benchmarks/chaos_kills.py --workflow
+CHAOS_KILL_POINTS, CHAOS_KILLS = 30, 4  # as many as the CLI test; more: benchmarks/chaos_kills.py
 
 
 def test_workflow_chaos_kill9_of_the_snakemake_group_then_rerun_finishes_the_range(
@@ -150,3 +150,4 @@ def test_workflow_chaos_kill9_of_the_snakemake_group_then_rerun_finishes_the_ran
         assert_same_objects(s3, bucket, day_cdfs(workflow.data, CHAOS_DAYS))
         assert "nothing to do" in workflow.run(config=config).stderr  # settled, not pending
     print(f"workflow chaos: {campaigns} campaigns, {log.describe()}")
+    assert {"download", "process", "upload"} <= set(log.stages), log.describe()
