@@ -7,10 +7,10 @@ loop (``dayloop.run_days``) asks ``DayGuard.enter``, which
 
 1. takes the day's lock (``telemetry.daylock``) or, when a live process holds
    it, skips the day with a warning naming that process;
-2. decides the day again from a fresh read of the telemetry, but only when
-   someone other than this run appended to it since it was read (``WatchedStore``
-   knows, from the offsets of its own appends), so a lone run reads the file once
-   more at most;
+2. decides the day again from the latest read of the telemetry, reading it
+   afresh only when someone other than this run appended to it since the last
+   read (``WatchedStore`` knows, from the offsets of its own appends), so a lone
+   run reads the file once more at most;
 3. removes what killed writers left of the day's files (``fsutil.remove_leftovers``),
    safe now that no other writer of them can be running.
 """
@@ -104,6 +104,9 @@ class DayGuard:
         self._replan = replan
         self._finals = finals
         self.busy: dict[dt.date, str] = {}  # day -> holder, for the summary
+        # The latest fresh read: a day is decided from it even when nobody appended since,
+        # since another run may have finished this day before that read and after the plan.
+        self._state: TelemetryState | None = None
 
     @contextlib.contextmanager
     def enter(self, plan: DayPlan) -> Iterator[DayPlan | None]:
@@ -117,7 +120,9 @@ class DayGuard:
             return
         with held:
             if self.store.changed():
-                fresh = self._replan(self.store.fresh_state(), plan)
+                self._state = self.store.fresh_state()
+            if self._state is not None:  # read since the plan: the plan may be stale
+                fresh = self._replan(self._state, plan)
                 if not fresh.is_work:
                     logger.info("%s %s: %s (done by another process since the plan)",
                                 plan.day, self.stage, fresh.action)

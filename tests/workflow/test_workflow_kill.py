@@ -144,7 +144,11 @@ def test_workflow_chaos_kill9_of_the_snakemake_group_then_rerun_finishes_the_ran
                              min(CHAOS_KILLS, CHAOS_KILL_POINTS - log.kills),
                              ROWS_PER_DAY * len(CHAOS_DAYS), log, extra_max_s=1.0)
         assert final.returncode == 0, final.stdout + final.stderr
-        assert_settled(workflow.telemetry, [d.isoformat() for d in CHAOS_DAYS], [workflow.data])
+        # once=False: after a kill Snakemake forces the job it was running again (it deletes
+        # that job's complete output first: notes/snakemake.md), so that day's stage may have
+        # a second, identical outcome row; the data and the objects are compared below
+        assert_settled(workflow.telemetry, [d.isoformat() for d in CHAOS_DAYS], [workflow.data],
+                       once=False)
         for day in CHAOS_DAYS:
             assert_same_cdf(workflow.cdf(day), day_cdf_path(clean / "cdf", day, SENSOR))
         assert_same_objects(s3, bucket, day_cdfs(workflow.data, CHAOS_DAYS))
