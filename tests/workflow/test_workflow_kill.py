@@ -40,6 +40,23 @@ def wait_for(condition, what: str, timeout: float = DEADLINE_S) -> None:
         time.sleep(0.02)
 
 
+def kill_snakemake_once(workflow, started, what: str, config: dict | None = None) -> None:
+    """Run the workflow, SIGKILL the main snakemake once ``started()`` holds, then wait
+    for the job it was running to end on its own (so the rerun's plan is fixed)."""
+    main = subprocess.Popen(workflow.command(config=config), cwd=workflow.root,
+                            env=workflow.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for(started, what)
+        jobs = psutil.Process(main.pid).children(recursive=True)
+        main.send_signal(signal.SIGKILL)
+    finally:
+        main.kill()
+        main.wait()
+    _, alive = psutil.wait_procs(jobs, timeout=DEADLINE_S)
+    assert not alive
+
+
 def test_workflow_completes_after_kill_9_of_snakemake(workflow, cli_reference) -> None:
     second = workflow.days[1].isoformat()
 
@@ -48,18 +65,7 @@ def test_workflow_completes_after_kill_9_of_snakemake(workflow, cli_reference) -
             r.chunk_date_utc == second and r.status is Status.PROCESS_PENDING
             for r in workflow.rows())
 
-    main = subprocess.Popen(workflow.command(), cwd=workflow.root, env=workflow.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(second_day_started, "the second day's job to start")
-        jobs = psutil.Process(main.pid).children(recursive=True)
-        main.send_signal(signal.SIGKILL)
-    finally:
-        main.kill()
-        main.wait()
-    # the running day's job outlives snakemake; let it end so the rerun's plan is fixed
-    _, alive = psutil.wait_procs(jobs, timeout=DEADLINE_S)
-    assert not alive
+    kill_snakemake_once(workflow, second_day_started, "the second day's job to start")
     done = {r.chunk_date_utc for r in workflow.rows() if r.status is Status.PROCESSED}
     assert workflow.days[-1].isoformat() not in done  # killed mid-range, not after it
 
@@ -85,19 +91,9 @@ def test_workflow_rerun_after_kill_during_download_day_processes_and_uploads(
               "download": True, "udl_url": udl_server.url, "input_dir": "raw",
               "upload_to_s3": True, "s3_bucket": BUCKET}
     first = KILLED_DAYS[0].isoformat()
-    main = subprocess.Popen(workflow.command(config=config), cwd=workflow.root, env=workflow.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(lambda: workflow.telemetry.exists() and any(
-            r.chunk_date_utc == first and r.status is Status.DOWNLOAD_PENDING
-            for r in workflow.rows()), "day 1's download to start")
-        jobs = psutil.Process(main.pid).children(recursive=True)
-        main.send_signal(signal.SIGKILL)
-    finally:
-        main.kill()
-        main.wait()
-    _, alive = psutil.wait_procs(jobs, timeout=DEADLINE_S)
-    assert not alive
+    kill_snakemake_once(workflow, lambda: workflow.telemetry.exists() and any(
+        r.chunk_date_utc == first and r.status is Status.DOWNLOAD_PENDING
+        for r in workflow.rows()), "day 1's download to start", config)
     assert [r.status for r in workflow.rows()] == [Status.DOWNLOAD_PENDING, Status.DOWNLOADED]
     assert list((workflow.data / ".snakemake" / "incomplete").rglob("*"))  # the marker stayed
 
