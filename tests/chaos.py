@@ -44,6 +44,28 @@ IN_PROGRESS = {Status.DOWNLOAD_PENDING: "download", Status.PROCESS_PENDING: "pro
                Status.UPLOAD_PENDING: "upload"}
 
 
+# A ``sitecustomize.py`` that SIGKILLs its Python process as it renames a temporary file
+# into place under a name ending ``$SWXSOC_KILL_AT_RENAME``: a kill at the one instant a
+# test needs (the temporary file complete, the final name not yet there).
+_KILL_AT_RENAME = """
+import os, signal
+_suffix, _replace = os.environ["SWXSOC_KILL_AT_RENAME"], os.replace
+def _replace_or_die(src, dst, *args, **kwargs):
+    if os.fspath(dst).endswith(_suffix):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _replace(src, dst, *args, **kwargs)
+os.replace = _replace_or_die
+"""
+
+
+def kill_at_rename(env: dict[str, str], directory: Path, suffix: str) -> dict[str, str]:
+    """``env`` for a child that is SIGKILLed as it renames a file ending ``suffix`` into place
+    (the hook lives in ``directory``)."""
+    (directory / "sitecustomize.py").write_text(_KILL_AT_RENAME)
+    path = os.pathsep.join(filter(None, [str(directory), env.get("PYTHONPATH", "")]))
+    return env | {"PYTHONPATH": path, "SWXSOC_KILL_AT_RENAME": suffix}
+
+
 def small_days() -> ServerConfig:
     """What the UDL server holds: two hours of one sensor per day, the shape of a day at a
     small part of its cost."""

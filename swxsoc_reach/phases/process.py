@@ -177,6 +177,11 @@ def _process(request: ProcessRequest, day: dt.date, source: Path, recorder: DayR
                           check_read=downloaded.check_records if downloaded else None)
     seconds = time.perf_counter() - began
     size = cdf.stat().st_size
+    if request.quicklook:  # before the row: a day recorded PROCESSED is not worked on again,
+        # so a kill while drawing must leave it pending (its temporary PNG is then cleared)
+        from swxsoc_reach.views.quicklook import write_quicklook_or_warn
+
+        write_quicklook_or_warn(cdf, day)
     recorder.finish(
         Status.PROCESSED,
         process_seconds=f"{seconds:.3f}",
@@ -184,10 +189,6 @@ def _process(request: ProcessRequest, day: dt.date, source: Path, recorder: DayR
         cdf_path=str(cdf.resolve()),
     )
     logger.info("%s process: %s (%.2f MiB) in %.1f s", day, cdf.name, size / MIB, seconds)
-    if request.quicklook:
-        from swxsoc_reach.views.quicklook import write_quicklook_or_warn
-
-        write_quicklook_or_warn(cdf, day)
     return cdf
 
 
@@ -198,6 +199,13 @@ def _upload(uploader: Uploader, day: dt.date, cdf: Path, recorder: DayRecorder,
     began = time.perf_counter()
     receipt = uploader.upload(cdf)
     seconds = time.perf_counter() - began
+    if receipt_dir is not None:
+        # The object is confirmed: the receipt is true now. Before the row, because a day
+        # recorded UPLOADED is not worked on again, so a kill while writing the receipt
+        # must leave the day pending (rerun: uploaded again, temporary file cleared); a kill
+        # after it leaves a receipt with UPLOAD_PENDING, which the workflow's plan redoes.
+        write_bytes_atomic(upload_receipt_path(receipt_dir, cdf.name), json.dumps(
+            {"bucket": receipt.bucket, "key": receipt.key}).encode() + b"\n")
     recorder.finish(
         Status.UPLOADED,
         cdf_path=str(cdf.resolve()),
@@ -207,7 +215,4 @@ def _upload(uploader: Uploader, day: dt.date, cdf: Path, recorder: DayRecorder,
         s3_key=receipt.key,
     )
     logger.info("%s upload: s3://%s/%s in %.1f s", day, receipt.bucket, receipt.key, seconds)
-    if receipt_dir is not None:  # after the UPLOADED row: a receipt never outruns the truth
-        write_bytes_atomic(upload_receipt_path(receipt_dir, cdf.name), json.dumps(
-            {"bucket": receipt.bucket, "key": receipt.key}).encode() + b"\n")
     return Status.UPLOADED

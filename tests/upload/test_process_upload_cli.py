@@ -18,6 +18,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+from chaos import kill_at_rename
 
 from swxsoc_reach.cli import main
 from swxsoc_reach.paths import day_cdf_path
@@ -261,6 +262,38 @@ def test_process_upload_kill9_during_upload_then_rerun_uploads_only(dirs, s3_ser
     assert statuses(raw, DAYS[1]) == [P, PD, UP, UD]
     assert cdf(out, DAYS[0]).stat().st_mtime_ns == mtime
     for day in DAYS:
+        assert_uploaded(s3_server, raw, out, day)
+
+
+@pytest.mark.parametrize(("flag", "suffix", "left_at"), [
+    ("--receipt-dir", ".cdf.json", [P, PD, UP]),  # the workflow's receipt of the upload
+    ("--quicklook", ".png", [P]),  # the day's quicklook, drawn from its finished CDF
+])
+def test_process_upload_kill9_while_writing_a_by_product_leaves_the_day_pending(
+        dirs, s3_server, bucket, tmp_path, flag, suffix, left_at) -> None:
+    """A file a day writes after its CDF or object is complete is written before the row
+    that ends the stage: killed while writing it, the day is still pending, so the rerun
+    does the stage again, writes the file and clears the killed write's temporary file
+    (a day recorded complete is never worked on again; its leftover would stay)."""
+    raw, out = dirs
+    extra = [flag, str(tmp_path / "receipts")] if flag == "--receipt-dir" else [flag]
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    killed = subprocess.run([sys.executable, "-m", "swxsoc_reach", *args(raw, out, *extra, "-q")],
+                            env=kill_at_rename(s3_server.environ(), hook, suffix),
+                            capture_output=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert statuses(raw, DAYS[0]) == left_at
+    left = sorted({*tmp_path.rglob(f"*{suffix}.*.part"), *out.rglob(f"*{suffix}.*.part")})
+    assert len(left) == 1, left  # the killed write's temporary file
+
+    assert run(raw, out, *extra) == 0
+    assert not left[0].exists()
+    written = {p for p in [*tmp_path.rglob(f"*{suffix}"), *out.rglob(f"*{suffix}")]
+               if not p.name.startswith(".")}
+    assert len(written) == 2  # one per day
+    for day in DAYS:
+        assert statuses(raw, day)[-1] is UD
         assert_uploaded(s3_server, raw, out, day)
 
 

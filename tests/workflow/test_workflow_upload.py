@@ -65,3 +65,34 @@ def test_workflow_upload_writes_no_receipt_until_the_object_is_confirmed(
     for day in workflow.days:  # the runbook: the CDF is on disk, so upload only
         assert statuses(workflow, day) == [P, PD, UP, F, UP, UD]
         assert_confirmed(workflow, s3, day)
+
+
+
+def test_workflow_rerun_after_a_kill_around_the_receipt_uploads_again_and_settles(
+        workflow, s3_server) -> None:
+    """The receipt is written between the object's confirmation and the UPLOADED row.
+    Killed while writing it (day 1: no receipt, its temporary file, no UPLOADED row) or
+    just after (day 2: the receipt, no UPLOADED row), each day is still pending: the rerun
+    uploads it again, writes the receipt, clears the temporary file, and then settles."""
+    workflow.env = s3_server.environ()
+    s3 = s3_server.client()
+    s3.create_bucket(Bucket=BUCKET)
+    workflow.run(config=UPLOAD)
+    first, second = workflow.days[:2]
+    receipts = {day: receipt(workflow, day).read_bytes() for day in (first, second)}
+    lines = workflow.telemetry.read_text().splitlines(keepends=True)
+    killed = {first.isoformat(), second.isoformat()}
+    workflow.telemetry.write_text("".join(  # neither day's UPLOADED row was written
+        line for line in lines if not (line.split(",")[1] in killed and ",UPLOADED," in line)))
+    path = receipt(workflow, first)
+    path.unlink()
+    leftover = path.with_name(f".{path.name}.k1ll3d_x.part")
+    leftover.write_bytes(receipts[first][:7])
+
+    workflow.run(config=UPLOAD)
+    assert not leftover.exists()
+    for day in (first, second):
+        assert statuses(workflow, day) == [P, PD, UP, UP, UD]
+        assert receipt(workflow, day).read_bytes() == receipts[day]
+        assert_confirmed(workflow, s3, day)
+    assert "nothing to do" in workflow.run(config=UPLOAD).stderr
