@@ -67,7 +67,6 @@ def test_workflow_upload_writes_no_receipt_until_the_object_is_confirmed(
         assert_confirmed(workflow, s3, day)
 
 
-
 def test_workflow_rerun_after_a_kill_around_the_receipt_uploads_again_and_settles(
         workflow, s3_server) -> None:
     """The receipt is written between the object's confirmation and the UPLOADED row.
