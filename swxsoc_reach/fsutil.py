@@ -47,12 +47,18 @@ def atomic_path(final: Path) -> Iterator[Path]:
     try:
         tmp.unlink()  # writers such as cdflib refuse to overwrite an existing file
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
-        fsync_dir(final.parent)
+        publish(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def publish(tmp: Path, final: Path) -> None:
+    """Give the complete file ``tmp`` (same file system) the name ``final``, durably:
+    its data fsync'ed, renamed, the directory fsync'ed."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+    fsync_dir(final.parent)
 
 
 @contextlib.contextmanager

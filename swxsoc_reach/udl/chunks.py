@@ -71,6 +71,11 @@ class Window:
         return self.start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     @property
+    def udl_bounds(self) -> tuple[str, str]:
+        """Start and end in UDL's form (``format_udl_time``): the cut compares these."""
+        return self._bounds[0], self._bounds[1]
+
+    @property
     def query_range(self) -> str:
         """The ``obTime`` value asking for this window: ``start..end``, both inclusive."""
         return f"{self._bounds[0]}..{self._bounds[1]}"

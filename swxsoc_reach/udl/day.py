@@ -4,9 +4,10 @@ historical-download.md "Chunking and the artifact": the day's windows (sized by
 ``sizing.WindowPlanner`` to about one full page each, or fixed) are fetched by
 ``max_concurrent_requests`` threads under the client's shared rate, each thread
 taking the next window when free, each answer decoded and spooled as it arrives
-(in worker processes when given: parsing is the day's main cost); the first
-window that fails stops the others and fails the day, leaving no artifact under
-its final name.
+(``DaySpool``: in this thread, or in worker processes for answers the C
+transcoder leaves) and appended to the artifact's temporary copy once the
+windows before it are complete; the first window that fails stops the others
+and fails the day, leaving no artifact under its final name.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def download_day(client: UdlClient, day: dt.date, query: UdlQuery, final: Path,
                 return spool.add_page(body, window, index, page, seen, ids_from)
 
             kept = client.fetch_window(window, query, take, stop)
+            spool.window_done(index)
             planner.learn(window, kept)
             chunks.advance(kept)
             return kept

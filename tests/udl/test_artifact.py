@@ -62,13 +62,34 @@ DAY_WINDOW = Window(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1,
 
 def spool_day(tmp_path: Path, windows: list[list[dict[str, Any]]], fmt: str,
               order: list[int] | None = None, decoders: Executor | None = None) -> Path:
-    """Each list of records is one window's answer, added in ``order``."""
+    """Each list of records is one window's answer, added (and done) in ``order``."""
     final = tmp_path / f"day.{fmt}"
     with DaySpool(final, fmt, decoders) as spool:
         for index in order or range(len(windows)):
             spool.add_page(orjson.dumps(windows[index]), DAY_WINDOW, index, 0)
+            spool.window_done(index)
         spool.merge()
     return final
+
+
+def test_day_spool_writes_complete_windows_in_time_order_before_the_merge(tmp_path) -> None:
+    """A window is appended to the temporary copy once every window before it is done
+    (the day's writing overlaps its download); a later one waits for its turn."""
+    final = tmp_path / "day.csv"
+    windows = [records_with(["a", "b"]), records_with(["c"]), records_with(["d", "e"])]
+    with DaySpool(final, "csv") as spool:
+        for index in (1, 2):
+            spool.add_page(orjson.dumps(windows[index]), DAY_WINDOW, index, 0)
+            spool.window_done(index)
+        assert not list(tmp_path.glob(".day.csv.spool-*/artifact"))  # window 0 not in yet
+        spool.add_page(orjson.dumps(windows[0]), DAY_WINDOW, 0, 0)
+        spool.window_done(0)
+        (copy,) = tmp_path.glob(".day.csv.spool-*/artifact")
+        written = copy.read_bytes()
+        assert written.count(b"\n") == 1 + 5  # header and the three windows, before merge
+        spool.merge()
+    assert final.read_bytes() == written
+    assert [row["id"] for row in read_csv(final)] == ["id-0", "id-1", "id-0", "id-0", "id-1"]
 
 
 @pytest.mark.parametrize("value", TRICKY)

@@ -118,10 +118,11 @@ def test_process_picks_the_form_the_latest_download_wrote(udl_server, tmp_path) 
 
 
 KILLED_MERGE = textwrap.dedent("""
-    import shutil, sys, time
+    import sys, time
     from pathlib import Path
     import orjson
     from swxsoc_reach.synthetic import SyntheticOptions, iter_records
+    from swxsoc_reach.udl import artifact
     from swxsoc_reach.udl.artifact import DaySpool
     from swxsoc_reach.udl.chunks import Window
     import datetime as dt
@@ -131,15 +132,14 @@ KILLED_MERGE = textwrap.dedent("""
     window = Window(start, start + dt.timedelta(hours=1))
     records = list(iter_records(start.date(), SyntheticOptions(sensor_id="REACH-135"),
                                 start=window.start, end=window.end))
-    copy = shutil.copyfileobj
+    copy = artifact.copy_file
 
-    def copy_then_hang(source, target, length=0):
-        copy(source, target, length)
-        target.flush()
+    def copy_then_hang(source, target):
+        copy(source, target)
         print("merging", flush=True)
         time.sleep(60)
 
-    shutil.copyfileobj = copy_then_hang
+    artifact.copy_file = copy_then_hang
     with DaySpool(final, "csv", compression="zstd") as spool:
         spool.add_page(orjson.dumps(records), window, 0, 0)
         spool.merge()
@@ -158,7 +158,8 @@ def test_kill9_mid_merge_leaves_no_compressed_artifact_and_a_rerun_cleans_up(
             child.wait(timeout=30)
     assert not final.exists()
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert any(name.endswith(".part") for name in left)  # the half-written merge
+    spools = [name for name in left if name.startswith(f".{final.name}.spool-")]
+    assert len(spools) == 1 and any((tmp_path / spools[0]).glob("artifact"))  # half-written
     subprocess.run([sys.executable, "-c", KILLED_MERGE.replace("time.sleep(60)", "pass"),
                     str(final)], check=True, stdout=subprocess.DEVNULL, timeout=120)
     assert [p.name for p in tmp_path.iterdir() if p.name != ".locks"] == [final.name]
