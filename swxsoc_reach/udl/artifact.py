@@ -61,7 +61,7 @@ class DaySpool:
         self._next = 0  # the first window not appended yet
         self._out: BinaryIO | None = None  # the temporary copy, from the first append
         self._width = 0  # the columns its header names
-        self._appended = 0  # spools appended
+        self._appended = 0  # spools appended (a JSON artifact separates them)
 
     def __enter__(self) -> DaySpool:
         self.final.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import json
+import os
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
-from swxsoc_reach.udl.artifact import DaySpool
+from swxsoc_reach.udl.artifact import DaySpool, copy_file
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.day import open_decoders
 
@@ -163,3 +165,29 @@ def test_day_spool_failure_leaves_nothing_under_the_final_name(tmp_path) -> None
         spool.add_page(orjson.dumps(records_with(["a"])), DAY_WINDOW, 0, 0)
         raise RuntimeError("a window failed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_copy_file_falls_back_to_read_write_where_the_kernel_call_stops(tmp_path,
+                                                                        monkeypatch) -> None:
+    """A file system without ``copy_file_range`` (EXDEV part-way, as older NFS answers):
+    the rest is copied by read/write, nothing lost or doubled."""
+    source, target = tmp_path / "spool", tmp_path / "artifact"
+    data = bytes(range(256)) * 4096  # 1 MiB
+    source.write_bytes(data)
+    kernel_copy = os.copy_file_range
+    calls = []
+
+    def copy_a_block_then_refuse(src: int, dst: int, count: int, offset_src: int) -> int:
+        calls.append(offset_src)
+        if len(calls) > 1:
+            raise OSError(errno.EXDEV, "cross-device")
+        return kernel_copy(src, dst, min(count, 1000), offset_src)
+
+    monkeypatch.setattr(os, "copy_file_range", copy_a_block_then_refuse)
+    with open(source, "rb") as spool, open(target, "wb") as out:
+        out.write(b"header\n")
+        out.flush()
+        copy_file(spool, out)
+        out.write(b"after\n")
+    assert calls == [0, 1000]
+    assert target.read_bytes() == b"header\n" + data + b"after\n"
