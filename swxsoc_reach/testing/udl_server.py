@@ -85,6 +85,7 @@ class _State:
     def __init__(self, config: ServerConfig) -> None:
         self.store = DayStore(config.memory_records)
         self._lock = threading.Lock()
+        self._epoch = 0
         self.configure(config)
 
     def configure(self, config: ServerConfig) -> None:
@@ -97,9 +98,12 @@ class _State:
             self._reset_counters()
 
     def _reset_counters(self) -> None:
+        """Zero the counters and start a new epoch: a request still running from before
+        (a test's abandoned answer) counts in neither the old counters nor the new."""
         self.counters: collections.Counter[str] = collections.Counter()
         self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=100_000)
         self._in_flight = 0
+        self._epoch += 1
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -111,16 +115,19 @@ class _State:
                     "in_flight": self._in_flight}
 
     @contextlib.contextmanager
-    def in_flight(self) -> Iterator[None]:
+    def in_flight(self) -> Iterator[int]:
+        """Count one API request while it runs; yields the epoch it belongs to."""
         with self._lock:
+            epoch = self._epoch
             self._in_flight += 1
             self.counters["max_in_flight"] = max(self.counters["max_in_flight"],
                                                  self._in_flight)
         try:
-            yield
+            yield epoch
         finally:
             with self._lock:
-                self._in_flight -= 1
+                if epoch == self._epoch:
+                    self._in_flight -= 1
 
     def take_token(self) -> float | None:
         """None when the request may go on, else seconds until it could."""
@@ -136,9 +143,13 @@ class _State:
                 return None
             return (1.0 - self._tokens) / rate
 
-    def draw_fault(self) -> str | None:
+    def draw_fault(self, epoch: int) -> str | None:
+        """The next fault of the seeded stream; none for a request from an earlier epoch
+        (it must not shift the stream a test configured after it)."""
         c = self.config
         with self._lock:
+            if epoch != self._epoch:
+                return None
             draw = self._faults.random()
         for name, rate in (("error", c.error_rate), ("drop", c.drop_rate),
                            ("truncate", c.truncate_rate), ("cut", c.cut_rate)):
@@ -156,7 +167,10 @@ class _State:
         return self.store.day_ids(data, day, sensor_id)
 
     def record(self, entry: dict[str, Any]) -> None:
+        """Count and log one API request, unless it began before the counters were zeroed."""
         with self._lock:
+            if entry.pop("epoch") != self._epoch:
+                return
             self.counters["requests"] += 1
             self.counters[f"status_{entry['status']}"] += 1
             self.counters["records"] += entry.get("records", 0)
@@ -174,8 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query, keep_blank_values=True)
         state = self.server.state
         if url.path in (API_PATH, COUNT_PATH):
-            with state.in_flight():
-                self._api(url.path, query, state)
+            with state.in_flight() as epoch:
+                self._api(url.path, query, state, epoch)
         elif url.path == "/_stats":
             self._send(200, orjson.dumps(state.stats()))
         elif url.path in ("/_ids", "/_warm"):
@@ -183,9 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, orjson.dumps({"message": f"no such path {url.path}"}))
 
-    def _api(self, path: str, query: dict[str, list[str]], state: _State) -> None:
+    def _api(self, path: str, query: dict[str, list[str]], state: _State, epoch: int) -> None:
         config = state.config
-        entry: dict[str, Any] = {"path": path, "t": time.monotonic(),
+        entry: dict[str, Any] = {"epoch": epoch, "path": path, "t": time.monotonic(),
                                  **{k: v[-1] for k, v in query.items()}}
         if config.auth is not None and self.headers.get("Authorization") != config.auth:
             return self._answer(state, entry, 401, {"message": "Authentication required"})
@@ -195,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
                                 headers={"Retry-After": str(max(1, math.ceil(wait)))})
         if config.latency_s:
             time.sleep(config.latency_s)
-        fault = entry["fault"] = state.draw_fault()
+        fault = entry["fault"] = state.draw_fault(epoch)
         if fault == "error":
             return self._answer(state, entry, 500, {"message": "Internal Server Error"})
         if fault == "drop":

@@ -3,12 +3,14 @@ exactly as configured: what the downloader's tests rely on."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import glob
 import http.client
 import os
 import tempfile
+import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -185,6 +187,26 @@ def test_udl_server_cut_answer_is_a_200_announced_as_sent_but_not_whole_json(udl
     assert body.startswith(b"[{")
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads(body)
+
+
+def test_udl_server_counts_a_request_from_before_a_reset_in_neither_epoch(udl_server) -> None:
+    """A test's abandoned answer (its client gave up; the server still sleeps on it)
+    must not land in the next test's counters: CI once saw 7 requests where 6 were made."""
+    udl_server.configure(latency_s=0.5)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(get, udl_server, API, {
+            "obTime": "2026-01-01T00:00:00Z..2026-01-01T00:10:00Z"})
+        deadline = time.monotonic() + 30
+        while udl_server.stats()["in_flight"] == 0:  # the request is inside the server
+            assert time.monotonic() < deadline and not answer.done()
+            time.sleep(0.01)
+        udl_server.configure(latency_s=0.0)  # what the udl_server fixture does between tests
+        assert answer.result()[0] == 200  # answered, so the server is done with it
+    stats = udl_server.stats()
+    assert stats["counters"].get("requests", 0) == 0 and stats["log"] == []
+    assert stats["in_flight"] == 0
+    query(udl_server, "2026-01-01T00:00:00Z..2026-01-01T00:00:10Z")
+    assert udl_server.stats()["counters"]["requests"] == 1
 
 
 def test_udl_server_serves_file_backed_days_in_bounded_memory(tmp_path) -> None:
