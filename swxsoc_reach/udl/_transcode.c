@@ -8,19 +8,25 @@
  * case, and pages.py's Python path then decides, raises or encodes exactly as
  * it always did:
  *   - the body is not one JSON array of objects, or is not valid JSON (cut
- *     off, a maintenance page, NaN, ...), or holds a byte >= 0x80, or nests
- *     deeper than MAX_DEPTH;
- *   - a record's obTime is not UDL's canonical 24-character form, or the kept
- *     records are not in time order;
- *   - a key has an escape, a record repeats a key, a plain (not nested) string
- *     value has an escape;
+ *     off, a maintenance page, NaN, ...), or is 4 GiB or more, holds a byte
+ *     >= 0x80 or a \u escape of a surrogate (paired or not), or nests deeper
+ *     than MAX_DEPTH;
+ *   - a number is longer than MAX_NUMBER_LEN or has 3 or more exponent digits
+ *     (it might not be finite);
+ *   - a key has an escape or is longer than 255 bytes;
+ *   - a record's obTime is not 24 characters with '.' at 19 and 'Z' at 23 (the
+ *     test chunks._is_canonical makes), or the kept records are not in time order;
+ *   - a kept record repeats a key, or the page's columns would pass 65,536;
+ *   - CSV only: a kept record's plain (not nested) string value has an escape;
  *   - an id must be looked at (seen ids to drop, or ids to report) and is not
- *     a string.
+ *     a string, or has an escape (only the ids of records in the window are).
  * What it writes: a row per kept record, one cell per column (the columns
  * given, then new keys in order of first sight); null or absent: "" (an
- * empty quoted cell, as csvrows writes it); strings quoted; numbers, true and false as written; arrays and objects as
- * compact JSON in a quoted cell (quotes doubled), their columns reported as
- * nested. JSON output: the kept records, compact, joined by commas. */
+ * empty quoted cell, as csvrows writes it); strings quoted; numbers, true and
+ * false as written (1.50 stays 1.50); arrays and objects as compact JSON in a
+ * quoted cell (quotes doubled; copied as written, so a nested object that
+ * repeats a key keeps both, where Python keeps the last), their columns
+ * reported as nested. JSON output: the kept records, compact, joined by commas. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -59,11 +65,6 @@ typedef struct {
     Record *records;
     Py_ssize_t nrecords, cap_records;
 } Parser;
-
-typedef struct {
-    char *data;  /* a bytes object's, sized by the caller */
-    Py_ssize_t len;
-} Buffer;
 
 /* 1: ends a run of plain string bytes (quote, backslash, control, non-ASCII) */
 static unsigned char string_stop[256];
@@ -167,6 +168,15 @@ static int scan_word(Parser *ps, const char *word, Py_ssize_t len) {
     return 1;
 }
 
+/* After a member of an array or object: 1 past its ``close``, 0 past a comma, -1 for
+ * anything else (decline). */
+static int after_member(Parser *ps, char close) {
+    skip_blank(ps);
+    if (ps->p >= ps->end) return -1;
+    char c = *ps->p++;
+    return c == close ? 1 : c == ',' ? 0 : -1;
+}
+
 /* Any value, not kept apart: what nested arrays and objects hold. */
 static int skip_value(Parser *ps, int depth) {
     const char *text;
@@ -205,14 +215,8 @@ static int skip_value(Parser *ps, int depth) {
                 ps->p++;
             }
             if (!skip_value(ps, depth + 1)) return 0;
-            skip_blank(ps);
-            if (ps->p >= ps->end) return 0;
-            if (*ps->p == close) {
-                ps->p++;
-                return 1;
-            }
-            if (*ps->p != ',') return 0;
-            ps->p++;
+            int ended = after_member(ps, close);
+            if (ended) return ended > 0;
         }
     }
     default:
@@ -288,18 +292,12 @@ static int scan_record(Parser *ps) {
             }
             if (!grow((void **)&ps->fields, &ps->cap_fields, ps->nfields + 1, sizeof(Field)))
                 return -1;
-            rec = &ps->records[ps->nrecords];
             if (is_key(&f, "obTime", 6)) rec->time = ps->nfields;
             else if (is_key(&f, "id", 2)) rec->id = ps->nfields;
             ps->fields[ps->nfields++] = f;
-            skip_blank(ps);
-            if (ps->p >= ps->end) return 0;
-            if (*ps->p == '}') {
-                ps->p++;
-                break;
-            }
-            if (*ps->p != ',') return 0;
-            ps->p++;
+            int ended = after_member(ps, '}');
+            if (ended < 0) return 0;
+            if (ended) break;
         }
     }
     rec->count = ps->nfields - rec->first;
@@ -322,26 +320,20 @@ static int scan_answer(Parser *ps) {
             if (ps->p >= ps->end || *ps->p != '{') return 0;
             int ok = scan_record(ps);
             if (ok <= 0) return ok;
-            skip_blank(ps);
-            if (ps->p >= ps->end) return 0;
-            if (*ps->p == ']') {
-                ps->p++;
-                break;
-            }
-            if (*ps->p != ',') return 0;
-            ps->p++;
+            int ended = after_member(ps, ']');
+            if (ended < 0) return 0;
+            if (ended) break;
         }
     }
     skip_blank(ps);
     return ps->p == ps->end;
 }
 
-/* A value as compact JSON (whitespace outside strings dropped); in a CSV cell every
- * quote doubled. */
-static void put_compact(Buffer *out, const char *p, Py_ssize_t len, int csv_cell) {
+/* A value as compact JSON (whitespace outside strings dropped) written at ``w``; in a
+ * CSV cell every quote doubled. Returns the end of what it wrote. */
+static char *put_compact(char *w, const char *p, Py_ssize_t len, int csv_cell) {
     const char *end = p + len;
     int in_string = 0;
-    char *w = out->data + out->len;
     while (p < end) {
         char c = *p++;
         if (in_string && c == '\\') {
@@ -355,7 +347,7 @@ static void put_compact(Buffer *out, const char *p, Py_ssize_t len, int csv_cell
         *w++ = c;
         if (c == '"' && csv_cell) *w++ = c;
     }
-    out->len = w - out->data;
+    return w;
 }
 
 typedef struct {
@@ -384,7 +376,7 @@ static Py_ssize_t find_column(const Columns *cols, const Field *f, Py_ssize_t hi
 }
 
 /* Every kept record's fields to columns (new keys added in order of first sight; each
- * field's ``column``); returns a bound on the bytes ``write_rows`` writes, 0 to decline
+ * field's ``column``); returns a bound on the bytes ``write_csv`` or ``write_json`` writes, 0 to decline
  * (a key twice in a record; too many columns; an escape in a plain string of a CSV
  * row), -1 no memory. */
 static Py_ssize_t map_columns(Parser *ps, const Py_ssize_t *kept, Py_ssize_t nkept,
@@ -423,12 +415,12 @@ done:
     return result;
 }
 
-/* One CSV row per kept record, one cell per column; 1, or -1 no memory. */
-static int write_csv(const Parser *ps, const Py_ssize_t *kept, Py_ssize_t nkept,
-                     const Columns *cols, Buffer *out) {
+/* One CSV row per kept record, one cell per column, written at ``w``; the end of what it
+ * wrote, or NULL for no memory. */
+static char *write_csv(const Parser *ps, const Py_ssize_t *kept, Py_ssize_t nkept,
+                       const Columns *cols, char *w) {
     Py_ssize_t *slot = PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(cols->count + 1));
-    if (slot == NULL) return -1;
-    char *w = out->data + out->len;
+    if (slot == NULL) return NULL;
     for (Py_ssize_t k = 0; k < nkept; k++) {
         const Record *rec = &ps->records[kept[k]];
         for (Py_ssize_t c = 0; c < cols->count; c++) slot[c] = -1;
@@ -452,9 +444,7 @@ static int write_csv(const Parser *ps, const Py_ssize_t *kept, Py_ssize_t nkept,
             case K_ARR:
             case K_OBJ:
                 *w++ = '"';
-                out->len = w - out->data;
-                put_compact(out, f->val, f->val_len, 1);
-                w = out->data + out->len;
+                w = put_compact(w, f->val, f->val_len, 1);
                 *w++ = '"';
                 break;
             default:
@@ -464,20 +454,19 @@ static int write_csv(const Parser *ps, const Py_ssize_t *kept, Py_ssize_t nkept,
         }
         *w++ = '\n';
     }
-    out->len = w - out->data;
     PyMem_RawFree(slot);
-    return 1;
+    return w;
 }
 
-/* The kept records compact, joined by commas (the artifact adds the brackets). */
-static int write_json(const Parser *ps, const Py_ssize_t *kept, Py_ssize_t nkept,
-                      Buffer *out) {
+/* The kept records compact, joined by commas (the artifact adds the brackets), written
+ * at ``w``; the end of what it wrote. */
+static char *write_json(const Parser *ps, const Py_ssize_t *kept, Py_ssize_t nkept, char *w) {
     for (Py_ssize_t k = 0; k < nkept; k++) {
         const Record *rec = &ps->records[kept[k]];
-        if (k) out->data[out->len++] = ',';
-        put_compact(out, rec->start, rec->len, 0);
+        if (k) *w++ = ',';
+        w = put_compact(w, rec->start, rec->len, 0);
     }
-    return 1;
+    return w;
 }
 
 static int canonical(const Field *f) {
@@ -537,19 +526,16 @@ static int filter_ids(const Parser *ps, Py_ssize_t *kept, Py_ssize_t *nkept, PyO
     return 1;
 }
 
-static int load_columns(PyObject *names, PyObject *nested, Columns *cols) {
+/* The caller's columns (their names stay owned by the ``names`` tuple); 0 a Python error. */
+static int load_columns(PyObject *names, Columns *cols) {
     for (Py_ssize_t i = 0, n = PyTuple_GET_SIZE(names); i < n; i++) {
         Py_ssize_t len;
-        PyObject *name = PyTuple_GET_ITEM(names, i);
-        const char *text = PyUnicode_AsUTF8AndSize(name, &len);
+        const char *text = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(names, i), &len);
         if (text == NULL) return 0;
         if (!add_column(cols, text, len)) {
             PyErr_NoMemory();
             return 0;
         }
-        int held = PySet_Contains(nested, name);
-        if (held < 0) return 0;
-        cols->items[i].nested = (char)held;
     }
     return 1;
 }
@@ -573,35 +559,34 @@ static PyObject *column_names(const Columns *cols, int only_nested) {
 }
 
 PyDoc_STRVAR(transcode_doc,
-"transcode(body, lo, hi, names, nested, seen, ids_from, csv)\n--\n\n"
+"transcode(body, lo, hi, names, seen, ids_from, csv)\n--\n\n"
 "The window [lo, hi) of one answer page, encoded; None to leave the page to Python.\n\n"
 "Returns (answered, kept, data, ids, names, nested, repeated): the answer's record\n"
 "count, the records kept (in the window, not in ``seen``), their CSV rows or JSON\n"
-"records, their ids (a list, when the answer holds at least ``ids_from``) or None, the columns the rows use and\n"
-"those holding nested values (CSV), and the records dropped as already seen.");
+"records, their ids (a list, when the answer holds at least ``ids_from``) or None,\n"
+"the columns the rows use (``names``, then new keys) and those where a kept record\n"
+"holds a nested value (CSV), and the records dropped as already seen.");
 
 static PyObject *transcode(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer body;
     const char *lo, *hi;
     Py_ssize_t lo_len, hi_len;
-    PyObject *names, *nested, *seen;
+    PyObject *names, *seen;
     Py_ssize_t ids_from;
     int csv;
-    if (!PyArg_ParseTuple(args, "y*s#s#O!O!O!np", &body, &lo, &lo_len, &hi, &hi_len,
-                          &PyTuple_Type, &names, &PyFrozenSet_Type, &nested,
-                          &PyFrozenSet_Type, &seen, &ids_from, &csv))
+    if (!PyArg_ParseTuple(args, "y*s#s#O!O!np", &body, &lo, &lo_len, &hi, &hi_len,
+                          &PyTuple_Type, &names, &PyFrozenSet_Type, &seen, &ids_from, &csv))
         return NULL;
     PyObject *result = NULL, *ids = NULL, *data = NULL;
     Parser ps = {.p = body.buf, .end = (const char *)body.buf + body.len};
     Columns cols = {0};
-    Buffer out = {0};
     Py_ssize_t *kept = NULL, nkept = 0, repeated = 0;
     int ok;
     if (lo_len != CANONICAL_LEN || hi_len != CANONICAL_LEN) {
         PyErr_SetString(PyExc_ValueError, "window bounds must be UDL's 24-character form");
         goto done;
     }
-    if (body.len >= UINT32_MAX) goto done;
+    if (body.len >= UINT32_MAX || PyTuple_GET_SIZE(names) > UINT16_MAX) goto done;
     Py_BEGIN_ALLOW_THREADS
     /* sized for REACH's records (~780 bytes, 25 fields): no regrowth on a typical page */
     ok = grow((void **)&ps.fields, &ps.cap_fields, body.len / 24 + 64, sizeof(Field)) &&
@@ -620,7 +605,7 @@ static PyObject *transcode(PyObject *Py_UNUSED(self), PyObject *args) {
         ok = filter_ids(&ps, kept, &nkept, seen, ids, &repeated);
         if (ok <= 0) goto done;
     }
-    if (!load_columns(names, nested, &cols)) goto done;
+    if (!load_columns(names, &cols)) goto done;
     Py_ssize_t bound = 1;
     if (nkept) {
         Py_BEGIN_ALLOW_THREADS
@@ -631,20 +616,20 @@ static PyObject *transcode(PyObject *Py_UNUSED(self), PyObject *args) {
     if (bound <= 0) goto done;
     /* the rows go straight into the bytes object, then it is cut to their length */
     if ((data = PyBytes_FromStringAndSize(NULL, bound)) == NULL) goto done;
-    out.data = PyBytes_AS_STRING(data);
+    char *start = PyBytes_AS_STRING(data), *end = start;
     if (nkept) {
         Py_BEGIN_ALLOW_THREADS
-        ok = csv ? write_csv(&ps, kept, nkept, &cols, &out) : write_json(&ps, kept, nkept, &out);
+        end = csv ? write_csv(&ps, kept, nkept, &cols, start) : write_json(&ps, kept, nkept, start);
         Py_END_ALLOW_THREADS
-        if (ok < 0) {
+        if (end == NULL) {
             PyErr_NoMemory();
             goto done;
         }
     }
-    if (_PyBytes_Resize(&data, out.len) < 0) goto done;
+    if (_PyBytes_Resize(&data, end - start) < 0) goto done;
     {
         PyObject *all = column_names(&cols, 0);
-        PyObject *held = column_names(&cols, 1);
+        PyObject *held = all == NULL ? NULL : column_names(&cols, 1);
         if (all != NULL && held != NULL)
             result = Py_BuildValue("nnOOOOn", ps.nrecords, nkept, data, ids ? ids : Py_None,
                                    all, held, repeated);
@@ -669,9 +654,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_transcode",
-    "One UDL answer page -> the window's CSV rows or JSON records, in C (see pages.py).",
-    -1, methods,
+    .m_base = PyModuleDef_HEAD_INIT,
+    .m_name = "_transcode",
+    .m_doc = "One UDL answer page -> the window's CSV rows or JSON records, in C (see pages.py).",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__transcode(void) {

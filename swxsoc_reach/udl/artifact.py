@@ -123,7 +123,7 @@ class DaySpool:
             if self._format == "csv" and self._width != len(self._columns.names):
                 out.seek(0)  # later pages added columns: header and rows again, padded
                 out.truncate()
-                self._width, self._appended = len(self._columns.names), 0
+                self._width = len(self._columns.names)
                 self._put(self._columns.header())
                 for key in sorted(self._parts):
                     self._append(*self._parts[key])
@@ -143,12 +143,11 @@ class DaySpool:
             parts = sorted(key for key in self._parts if first <= key[0] < self._next)
         if not parts:
             return
-        self._open()
+        out = self._open()
         for key in parts:
             self._append(*self._parts[key])
-        assert self._out is not None
-        self._out.flush()
-        os.fdatasync(self._out.fileno())  # to disk while the rest downloads
+        out.flush()
+        os.fdatasync(out.fileno())  # to disk while the rest downloads
 
     def _open(self) -> BinaryIO:
         """The temporary copy, created with its header on first use."""

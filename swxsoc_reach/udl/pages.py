@@ -98,7 +98,7 @@ def transcode_page(body: bytes, job: PageJob) -> PageOutcome | None:
     the answer is not its common case (then ``process_page`` must take it)."""
     csv = job.output_format == "csv"
     lo, hi = job.window.udl_bounds
-    result = transcode(body, lo, hi, job.columns, job.nested, job.seen, job.ids_from, csv)
+    result = transcode(body, lo, hi, job.columns, job.seen, job.ids_from, csv)
     if result is None:
         return None
     answered, kept, data, id_list, names, nested, repeated = result
