@@ -136,6 +136,10 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--window-minutes", type=_positive_float, metavar="MIN",
                         help="fixed query windows of MIN minutes (the older tool used 5 for "
                         "ALL); default: sized so each answer is about one full page")
+    parser.add_argument("--data-version", default=DEFAULT_DATA_VERSION, metavar="X.Y.Z",
+                        help="the product version process will make (default %(default)s): "
+                        "a day whose product of this version (or later) exists is not "
+                        "downloaded again, even when its artifact was deleted")
     rate = parser.add_argument_group(
         "adaptive rate control (AIMD: additive increase, multiplicative decrease)")
     rate.add_argument("--max-concurrent-requests", type=_positive_int, default=4, metavar="N",
@@ -182,7 +186,11 @@ def _add_process(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-version", default=DEFAULT_DATA_VERSION, metavar="X.Y.Z",
                         help="product version in each CDF's name, Logical_file_id and "
                         "Data_version (default %(default)s); a day is complete only for the "
-                        "version asked, so a new version reprocesses the range")
+                        "version asked, so a new version reprocesses the range; a version "
+                        "older than a day's newest is refused (see --allow-downgrade)")
+    parser.add_argument("--allow-downgrade", action="store_true",
+                        help="make the version asked even for days that already have a newer "
+                        "one (without it such a run stops before any day, naming how many)")
     parser.add_argument("--quicklook", action="store_true",
                         help="also draw <cdf>.png beside each new CDF (needs matplotlib; a "
                         "failed plot only warns)")
@@ -211,6 +219,7 @@ def _run_process(args: argparse.Namespace) -> RunReport:
         receipt_dir=args.receipt_dir,
         quicklook=args.quicklook,
         data_version=check_data_version(args.data_version),
+        allow_downgrade=args.allow_downgrade,
     )
     if args.quicklook:
         from swxsoc_reach.views.plots import require_matplotlib

@@ -33,6 +33,10 @@ class CdfError(ReachError):
     """The CDF could not be built or written."""
 
 
+class CdfChangedError(CdfError):
+    """A CDF's bytes are no longer those its PROCESSED row recorded: it is not uploaded."""
+
+
 class UploadError(ReachError):
     """The S3 upload failed or could not be confirmed."""
 

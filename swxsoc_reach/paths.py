@@ -111,6 +111,11 @@ def cdf_data_version(name: str) -> str | None:
     return match["version"] if match else None
 
 
+def version_order(version: str) -> tuple[int, ...]:
+    """``X.Y.Z`` as numbers, for ordering (``1.0.10`` after ``1.0.9``)."""
+    return tuple(int(part) for part in version.split("."))
+
+
 def cdf_relpath(name: str) -> str:
     """``l1c/prelim/YYYY/MM/DD/<name>``, the date taken from the name (also the S3 key)."""
     match = _CDF_NAME.match(name)

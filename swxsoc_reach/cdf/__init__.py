@@ -9,6 +9,7 @@ processes a day.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -32,7 +33,7 @@ _SENSOR_PREFIX = re.compile(r"^(REACH-\d+)_")  # a single-sensor artifact: REACH
 def process_file(path: Path | str, output_dir: Path | str | None = None, *,
                  day: dt.date | None = None, sensor_id: str | None = None,
                  data_version: str = DEFAULT_DATA_VERSION,
-                 check_read: Callable[[int], None] | None = None) -> list[Path]:
+                 check_read: Callable[[int, str], None] | None = None) -> list[Path]:
     """Turn one artifact into one CDF at ``<base>/l1c/prelim/YYYY/MM/DD/<name>``; return it.
 
     ``base`` is ``output_dir``, else the temp dir under ``LAMBDA_ENVIRONMENT``, else
@@ -40,8 +41,9 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     uses the day's start; without, the first sample's time. The sensor (name and
     ``Instrument_mode``) is ``sensor_id``, else a ``REACH-nnn_`` file-name prefix,
     else ``ALL``. Raises ``InputDataError`` for bad input, ``CdfError`` for write problems.
-    ``check_read`` gets the number of records read (before any is dropped) and may
-    raise to stop before anything is written (process compares it with telemetry).
+    ``check_read`` gets the number of records read (before any is dropped) and the
+    SHA-256 of the artifact's bytes, taken while they were read, and may raise to stop
+    before anything is written (process compares both with the telemetry).
     """
     from swxsoc_reach.cdf.build import NS_PER_S, build_arrays
     from swxsoc_reach.cdf.product import define_variables, global_attributes
@@ -53,9 +55,11 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     path = Path(path)
     check_data_version(data_version)
     sensor = _product_sensor(path, sensor_id)
-    frame = read_artifact(path)
+    digest = hashlib.sha256() if check_read is not None else None
+    frame = read_artifact(path, digest)
+    artifact_sha256 = digest.hexdigest() if digest is not None else None
     if check_read is not None:
-        check_read(len(frame))
+        check_read(len(frame), artifact_sha256)
     arrays, counts = build_arrays(frame, day=day, sensor_id=sensor)
     del frame  # the parsed records are no longer needed; keep the peak down
     if day is not None:
@@ -67,7 +71,7 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     write_cdf(final, define_variables(arrays),
               global_attributes(arrays, name, sensor, data_version, parent=path.name))
     # what the day held, beside the CDF: status reads it instead of the CDF (summary.py)
-    write_summary(final, path, arrays, counts, day=day)
+    write_summary(final, path, arrays, counts, day=day, artifact_sha256=artifact_sha256)
     logger.info(
         "%s: %d records in, %d kept, %d dropped (%d duplicates, %d outside the day, "
         "%d without sensor) -> %s in %.2f s",

@@ -53,6 +53,8 @@ class ProductSummary:
     expected_samples: int | None  # per dosimeter: SAMPLES_PER_DAY for a day file, else None
     cdf_size_bytes: int
     artifact_size_bytes: int
+    cdf_sha256: str  # of the CDF as written: process records it with PROCESSED
+    artifact_sha256: str
     software_version: str  # the swxsoc_reach that made the CDF
     # per sensor: (obDescription per flavor, samples per flavor). Plain tuples of interned
     # strings and ints: a decade of them must not give the cyclic GC millions of objects
@@ -106,16 +108,20 @@ def sha256_file(path: Path) -> str:
 
 
 def write_summary(cdf_path: Path, artifact: Path, arrays: ProductArrays, counts: BuildCounts,
-                  *, day: dt.date | None) -> Path:
-    """Compute the summary of a just-written CDF and write it beside the CDF, atomically."""
-    document = build_summary(cdf_path, artifact, arrays, counts, day=day)
+                  *, day: dt.date | None, artifact_sha256: str | None = None) -> Path:
+    """Compute the summary of a just-written CDF and write it beside the CDF, atomically.
+
+    ``artifact_sha256``: the artifact's digest when the read already took it (else the
+    artifact is read again for it)."""
+    document = build_summary(cdf_path, artifact, arrays, counts, day=day,
+                             artifact_sha256=artifact_sha256)
     path = summary_path(cdf_path)
     write_bytes_atomic(path, orjson.dumps(document) + b"\n")  # compact: status reads thousands
     return path
 
 
 def build_summary(cdf_path: Path, artifact: Path, arrays: ProductArrays, counts: BuildCounts,
-                  *, day: dt.date | None) -> dict[str, Any]:
+                  *, day: dt.date | None, artifact_sha256: str | None = None) -> dict[str, Any]:
     """The summary document (plain JSON values) of one CDF and the arrays it was written from."""
     import numpy as np
 
@@ -137,7 +143,7 @@ def build_summary(cdf_path: Path, artifact: Path, arrays: ProductArrays, counts:
         "software_version": __version__,
         "day": None if day is None else day.isoformat(),
         "cdf": _file_facts(cdf_path),
-        "artifact": _file_facts(artifact),
+        "artifact": _file_facts(artifact, artifact_sha256),
         "records": {
             "read": counts.records_in,
             "kept": counts.kept,
@@ -155,8 +161,9 @@ def build_summary(cdf_path: Path, artifact: Path, arrays: ProductArrays, counts:
     }
 
 
-def _file_facts(path: Path) -> dict[str, Any]:
-    return {"name": path.name, "size_bytes": path.stat().st_size, "sha256": sha256_file(path)}
+def _file_facts(path: Path, sha256: str | None = None) -> dict[str, Any]:
+    return {"name": path.name, "size_bytes": path.stat().st_size,
+            "sha256": sha256 or sha256_file(path)}
 
 
 def _range(values: np.ndarray) -> list[float] | None:
@@ -195,6 +202,8 @@ def read_summary(cdf_path: Path | str) -> ProductSummary | None:
             expected_samples=document["expected_samples"],
             cdf_size_bytes=document["cdf"]["size_bytes"],
             artifact_size_bytes=document["artifact"]["size_bytes"],
+            cdf_sha256=document["cdf"]["sha256"],
+            artifact_sha256=document["artifact"]["sha256"],
             software_version=document["software_version"],
             sensors={label: (tuple(map(sys.intern, s["flavors"])), tuple(s["samples"]))
                      for label, s in document["sensors"].items()},

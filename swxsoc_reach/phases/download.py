@@ -21,11 +21,18 @@ from pathlib import Path
 
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.mission import expected_records
-from swxsoc_reach.paths import ARTIFACT_COMPRESSIONS, artifact_format, artifact_name
+from swxsoc_reach.paths import (
+    ARTIFACT_COMPRESSIONS,
+    DEFAULT_DATA_VERSION,
+    artifact_format,
+    artifact_name,
+    check_data_version,
+)
 from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
+from swxsoc_reach.telemetry.products import has_product
 from swxsoc_reach.telemetry.resume import DownloadAction, decide_download
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
@@ -50,6 +57,8 @@ class DownloadRequest:
     rate: RateSettings
     compression: str = "none"  # --artifact-compression: "zstd" writes <name>.zst
     window: dt.timedelta | None = None  # --window-minutes: fixed windows, else sized to a page
+    # --data-version: a day with a product of this version (or later) needs no artifact
+    data_version: str = DEFAULT_DATA_VERSION
 
 
 def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport:
@@ -70,6 +79,7 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport
         ).check(),
         compression=args.artifact_compression,
         window=dt.timedelta(minutes=args.window_minutes) if args.window_minutes else None,
+        data_version=check_data_version(args.data_version),
     )
     credential = None if selection.dry_run else resolve_credential(args.aws_region)
     return run(request, credential)
@@ -86,9 +96,10 @@ def plan(request: DownloadRequest, state: TelemetryState) -> list[DayPlan]:
             latest, latest_download,
             artifact_exists=_artifact_exists(request, day, (latest, latest_download)),
             retry_failed=sel.retry_failed,
+            product_exists=has_product(state.versions(*key), request.data_version),
         )
 
-    return plan_days(sel, decide, lambda action: action is DownloadAction.DOWNLOAD)
+    return plan_days(sel, decide, lambda action: DownloadAction(action).fetches)
 
 
 def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
@@ -178,6 +189,7 @@ def _work_day(request: DownloadRequest, client: UdlClient, decoders: Executor | 
         availability_pct=_percent(percent),
         csv_size_mb=f"{result.size_bytes / MIB:.3f}",
         csv_path=str(result.path.resolve()),
+        artifact_sha256=result.sha256,
         **timing,
     )
     logger.info("%s download: %d/%d records (%.2f %%) in %.1f s", day, result.records,

@@ -5,6 +5,12 @@ PROCESSED, then in upload mode UPLOAD_PENDING then UPLOADED; a failure in either
 stage ends the day FAILED with the stage's context (an upload failure keeps
 ``cdf_path``, so ``--retry-failed`` uploads without re-processing). A PROCESSED
 row is written only after the CDF is complete under its final name.
+
+The digest chain (issue 17): the artifact is checked against its DOWNLOADED row's
+SHA-256 while it is read, before anything is written; PROCESSED records the CDF's
+SHA-256 (and the artifact's), and the upload sends a CDF only when its bytes still
+have that digest, then confirms that S3 holds those bytes. A run never rebuilds a
+day at a version older than the day's newest without ``--allow-downgrade``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from swxsoc_reach.errors import ConfigError, InputDataError
 from swxsoc_reach.fsutil import write_bytes_atomic
 from swxsoc_reach.paths import (
     DEFAULT_DATA_VERSION,
@@ -24,12 +31,14 @@ from swxsoc_reach.paths import (
     day_cdf_path,
     find_artifact,
     upload_receipt_path,
+    version_order,
 )
 from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.phases.inputcheck import DownloadedArtifact
 from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
+from swxsoc_reach.telemetry.products import newest_version
 from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
@@ -59,6 +68,7 @@ class ProcessRequest:
     receipt_dir: Path | None = None  # the workflow's upload sentinels (paths.upload_receipt_path)
     quicklook: bool = False  # a PNG beside each new CDF (quicklook.py); never fails a day
     data_version: str = DEFAULT_DATA_VERSION  # X.Y.Z, checked: a day is complete per version
+    allow_downgrade: bool = False  # make data_version even where a day has a newer one
 
     def cdf_path(self, day: dt.date) -> Path:
         """Where the day's CDF of the version asked goes."""
@@ -86,6 +96,30 @@ def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
     return [replace(p, source=sources[p.day]) for p in plans]
 
 
+def check_downgrades(request: ProcessRequest, state: TelemetryState,
+                     plans: list[DayPlan]) -> None:
+    """Raise ``ConfigError`` (usage) when the plan would make days at a version older than
+    the newest they have, unless ``allow_downgrade``: one forgotten ``--data-version``
+    must not rebuild (and upload beside the newer files) a decade at an older version."""
+    if request.allow_downgrade:
+        return
+    sel, asked = request.selection, version_order(request.data_version)
+    newer = {}
+    for p in plans:
+        if p.is_work:
+            found = newest_version(state.versions(p.day.isoformat(), sel.sensor_id,
+                                                  sel.descriptor))
+            if found is not None and version_order(found) > asked:
+                newer[p.day] = found
+    if newer:
+        first = min(newer)
+        raise ConfigError(
+            f"{len(newer)} {'day has' if len(newer) == 1 else 'days have'} a newer version than "
+            f"{request.data_version} (e.g. {first}: {newer[first]}): this run would downgrade "
+            "them. Ask for the newest version (--data-version, workflow data_version), or "
+            "pass --allow-downgrade to make the older one anyway")
+
+
 def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
     """Plan and run the range; ``uploader`` is required when any day uploads.
 
@@ -96,17 +130,22 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
     check_output_dir(request.output_dir, create=not sel.dry_run)
     state = TelemetryStore(sel.telemetry_file).state()
     plans = plan(request, state)
+    check_downgrades(request, state, plans)
     if uploader is None and any(p.action in _UPLOADING for p in plans) and not sel.dry_run:
         raise ValueError("upload mode needs an uploader")
     downloaded = {p.day: DownloadedArtifact.from_row(p.source, row) for p in plans
                   if p.source is not None and (row := state.get_downloaded(p.source))}
+    made = {p.day: row.cdf_sha256 for p in plans  # the digest each CDF was made with
+            if (row := state.versions(p.day.isoformat(), sel.sensor_id, sel.descriptor).get(
+                request.cdf_path(p.day).name)) is not None}
 
     def identity(day_plan: DayPlan) -> dict[str, str]:
         source = day_plan.source
         return {"csv_path": str(source.resolve())} if source else {}
 
     def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
-        return _work_day(request, uploader, day_plan, recorder, downloaded.get(day_plan.day))
+        return _work_day(request, uploader, day_plan, recorder, downloaded.get(day_plan.day),
+                         made.get(day_plan.day, ""))
 
     def check(day_plan: DayPlan) -> None:
         if day_plan.action in _PROCESSING and day_plan.source is not None:
@@ -143,7 +182,8 @@ def _space_needed(source: Path, downloaded: DownloadedArtifact | None) -> int:
 
 
 def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayPlan,
-              recorder: DayRecorder, downloaded: DownloadedArtifact | None) -> Status:
+              recorder: DayRecorder, downloaded: DownloadedArtifact | None,
+              cdf_sha256: str) -> Status:
     sel = request.selection
     day, action = day_plan.day, day_plan.action
     if action is ProcessAction.NO_INPUT:
@@ -156,27 +196,37 @@ def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayP
     cdf = request.cdf_path(day)
     if action in _PROCESSING:
         assert day_plan.source is not None  # planned as processing only when present
-        cdf = _process(request, day, day_plan.source, recorder, downloaded)
+        cdf, cdf_sha256 = _process(request, day, day_plan.source, recorder, downloaded)
         if action is ProcessAction.PROCESS:
             return Status.PROCESSED
     assert uploader is not None
-    return _upload(uploader, day, cdf, recorder, request.receipt_dir)
+    return _upload(uploader, day, cdf, cdf_sha256, recorder, request.receipt_dir)
 
 
 def _process(request: ProcessRequest, day: dt.date, source: Path, recorder: DayRecorder,
-             downloaded: DownloadedArtifact | None) -> Path:
+             downloaded: DownloadedArtifact | None) -> tuple[Path, str]:
+    """Make the day's CDF; return it and its SHA-256."""
     from swxsoc_reach.cdf import process_file  # heavy: pyarrow, cdflib
+    from swxsoc_reach.cdf.summary import read_summary
 
     sel = request.selection
     recorder.begin(Status.PROCESS_PENDING)
     began = time.perf_counter()
-    if downloaded is not None:  # a cut artifact is never a complete day
+    if downloaded is not None:  # a cut or changed artifact is never a complete day
         downloaded.check_size()
-    (cdf,) = process_file(source, request.output_dir, day=day, sensor_id=sel.sensor_id,
-                          data_version=request.data_version,
-                          check_read=downloaded.check_records if downloaded else None)
+    try:
+        (cdf,) = process_file(source, request.output_dir, day=day, sensor_id=sel.sensor_id,
+                              data_version=request.data_version,
+                              check_read=downloaded.check_read if downloaded else None)
+    except InputDataError:
+        if downloaded is not None:  # say "changed since its download" when that is why
+            downloaded.check_unchanged()
+        raise
     seconds = time.perf_counter() - began
     size = cdf.stat().st_size
+    summary = read_summary(cdf)  # just written with the CDF: its digests
+    if summary is None:
+        raise InputDataError(f"{cdf}: its product summary is missing or unreadable")
     if request.quicklook:  # before the row: a day recorded PROCESSED is not worked on again,
         # so a kill while drawing must leave it pending (its temporary PNG is then cleared)
         from swxsoc_reach.views.quicklook import write_quicklook_or_warn
@@ -187,17 +237,24 @@ def _process(request: ProcessRequest, day: dt.date, source: Path, recorder: DayR
         process_seconds=f"{seconds:.3f}",
         cdf_size_mb=f"{size / MIB:.3f}",
         cdf_path=str(cdf.resolve()),
+        artifact_sha256=summary.artifact_sha256,
+        cdf_sha256=summary.cdf_sha256,
     )
     logger.info("%s process: %s (%.2f MiB) in %.1f s", day, cdf.name, size / MIB, seconds)
-    return cdf
+    return cdf, summary.cdf_sha256
 
 
-def _upload(uploader: Uploader, day: dt.date, cdf: Path, recorder: DayRecorder,
-            receipt_dir: Path | None) -> Status:
+def _upload(uploader: Uploader, day: dt.date, cdf: Path, cdf_sha256: str,
+            recorder: DayRecorder, receipt_dir: Path | None) -> Status:
+    """Upload the CDF if its bytes are still those PROCESSED recorded (``cdf_sha256``;
+    "" for a CDF made before the digests: then as it is, with one INFO line)."""
     size = f"{cdf.stat().st_size / MIB:.3f}"
-    recorder.begin(Status.UPLOAD_PENDING, cdf_path=str(cdf.resolve()), cdf_size_mb=size)
+    recorder.begin(Status.UPLOAD_PENDING, cdf_path=str(cdf.resolve()), cdf_size_mb=size,
+                   cdf_sha256=cdf_sha256)
     began = time.perf_counter()
-    receipt = uploader.upload(cdf)
+    if not cdf_sha256:
+        logger.info("%s upload: %s was made before CDF digests: sent as it is", day, cdf.name)
+    receipt = uploader.upload(cdf, cdf_sha256 or None)
     seconds = time.perf_counter() - began
     if receipt_dir is not None:
         # The object is confirmed: the receipt is true now. Before the row, because a day
@@ -213,6 +270,7 @@ def _upload(uploader: Uploader, day: dt.date, cdf: Path, recorder: DayRecorder,
         upload_seconds=f"{seconds:.3f}",
         s3_bucket=receipt.bucket,
         s3_key=receipt.key,
+        cdf_sha256=cdf_sha256,
     )
     logger.info("%s upload: s3://%s/%s in %.1f s", day, receipt.bucket, receipt.key, seconds)
     return Status.UPLOADED

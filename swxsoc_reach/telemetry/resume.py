@@ -18,9 +18,16 @@ class DownloadAction(enum.StrEnum):
     """What ``download`` does with a day."""
 
     DOWNLOAD = "download"
+    REDOWNLOAD = "download again (artifact gone)"  # downloaded once; its product not made
     SKIP_COMPLETE = "skip (downloaded)"
+    SKIP_PRODUCT = "skip (product made; artifact not needed)"
     SKIP_NO_DATA = "skip (no data in UDL)"
     SKIP_FAILED = "skip (failed; use --retry-failed)"
+
+    @property
+    def fetches(self) -> bool:
+        """True when the day is downloaded (it counts against ``--limit-days``)."""
+        return self in (DownloadAction.DOWNLOAD, DownloadAction.REDOWNLOAD)
 
 
 class ProcessAction(enum.StrEnum):
@@ -62,21 +69,27 @@ class DayFacts:
 
 
 def decide_download(
-    latest: Row | None, latest_download: Row | None, *, artifact_exists: bool, retry_failed: bool
+    latest: Row | None, latest_download: Row | None, *, artifact_exists: bool,
+    retry_failed: bool, product_exists: bool = False,
 ) -> DownloadAction:
     """Apply the Phase 1 resume table.
 
-    ``download`` consults Phase 1 statuses only: when the latest row is a Phase 2
-    one whose recorded artifact is still on disk, the day is complete; otherwise
-    the latest Phase 1 row decides.
+    ``product_exists``: the day has a product of the version asked (or later) whose
+    CDF is on disk or whose upload was confirmed (``telemetry.products.has_product``):
+    its artifact is then a cache that may have been pruned, never a reason to download.
+    Otherwise ``download`` consults Phase 1 statuses only: when the latest row is a
+    Phase 2 one whose recorded artifact is still on disk, the day is complete; else the
+    latest Phase 1 row decides.
     """
+    if product_exists:
+        return DownloadAction.SKIP_PRODUCT
     if latest is not None and latest.stage is Stage.PROCESS and artifact_exists:
         return DownloadAction.SKIP_COMPLETE
     if latest_download is None:
         return DownloadAction.DOWNLOAD
     status = latest_download.status
     if status is Status.DOWNLOADED:
-        return DownloadAction.SKIP_COMPLETE if artifact_exists else DownloadAction.DOWNLOAD
+        return DownloadAction.SKIP_COMPLETE if artifact_exists else DownloadAction.REDOWNLOAD
     if status is Status.SKIPPED_NO_DATA:
         return DownloadAction.SKIP_NO_DATA
     if status is Status.FAILED and not retry_failed:

@@ -34,7 +34,19 @@ COLUMNS: tuple[str, ...] = (
     "upload_seconds",
     "s3_bucket",
     "s3_key",
+    # The digest chain (issue 17): SHA-256 of the artifact's bytes as download wrote them
+    # (on DOWNLOADED, and carried on the day's Phase 2 rows), and of the CDF as process
+    # wrote it (on PROCESSED and the upload rows). Older rows read as empty.
+    "artifact_sha256",
+    "cdf_sha256",
 )
+
+# Every row width a version of the tool wrote: Phase 1 alone, then Phase 2, then the digests.
+ROW_WIDTHS: tuple[int, ...] = (18, 24, len(COLUMNS))
+
+# Columns that hold a path: written relative to the telemetry file's directory, so a
+# data directory moved as a whole keeps resolving them (historical-download.md).
+PATH_COLUMNS: tuple[str, ...] = ("csv_path", "cdf_path")
 
 
 class Status(enum.StrEnum):
@@ -106,6 +118,8 @@ class Row(NamedTuple):
     upload_seconds: str = ""
     s3_bucket: str = ""
     s3_key: str = ""
+    artifact_sha256: str = ""
+    cdf_sha256: str = ""
     stage: Stage | None = None
 
     def values(self) -> list[str]:

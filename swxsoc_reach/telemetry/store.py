@@ -23,10 +23,20 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from swxsoc_reach.errors import ConfigError, TelemetryError
-from swxsoc_reach.telemetry.schema import COLUMNS, PENDING_STAGE, STATUS_STAGE, Row, Stage, Status
+from swxsoc_reach.telemetry.places import RowPlaces
+from swxsoc_reach.telemetry.schema import (
+    COLUMNS,
+    PATH_COLUMNS,
+    PENDING_STAGE,
+    ROW_WIDTHS,
+    STATUS_STAGE,
+    Row,
+    Stage,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +60,7 @@ class TelemetryStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.places = RowPlaces(self.path)
 
     def check(self) -> TelemetryStore:
         """Refuse a path that exists but is not a regular file (a directory, a device)."""
@@ -63,7 +74,8 @@ class TelemetryStore:
         Returns the file's size before and after this append (taken under the lock): a
         writer whose next "before" is not its last "after" knows someone else wrote.
         """
-        line = _encode(row.values())
+        line = _encode(row.evolve(**{
+            name: self.places.to_cell(getattr(row, name)) for name in PATH_COLUMNS}).values())
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -88,12 +100,14 @@ class TelemetryStore:
             return fh.read(1) == b"\n"
 
     def read(self) -> list[Row]:
-        """Every valid row in file order; damaged lines are skipped with a warning."""
-        return self._scan(lambda records: [_to_row(*record) for record in records])
+        """Every valid row in file order, paths absolute; damaged lines are skipped with a
+        warning."""
+        return self._scan(lambda records: [_placed(_to_row(*record), self.places)
+                                           for record in records])
 
     def state(self) -> TelemetryState:
-        """The latest row per (day, sensor, descriptor)."""
-        return self._scan(TelemetryState.from_records)
+        """The latest row per (day, sensor, descriptor), paths absolute."""
+        return self._scan(lambda records: TelemetryState.from_records(records, self.places))
 
     def _scan(self, consume: Callable[[Iterator[_Record]], _T]) -> _T:
         if not self.path.exists():
@@ -142,14 +156,33 @@ def _to_row(key: tuple[str, str, str], status: Status, stage: Stage | None, star
     return Row(*ordered, stage)
 
 
+def _placed(row: Row, places: RowPlaces) -> Row:
+    """``row`` with its path cells resolved to absolute paths (``places.RowPlaces``)."""
+    changes = {name: places.from_cell(cell) for name in PATH_COLUMNS
+               if (cell := getattr(row, name))}
+    return row.evolve(**changes) if changes else row
+
+
 _STATUS_AT = COLUMNS.index("status")
 _CSV_PATH_AT = COLUMNS.index("csv_path")
 
 
-def _csv_path(record: _Record) -> str:
+_CDF_PATH_AT = COLUMNS.index("cdf_path")
+_Key = tuple[str, str, str]
+
+
+def _cell(record: _Record, column: int) -> str:
+    """One cell of a record, by its index in ``COLUMNS``."""
     cells, picks = record[4], record[5]
-    at = _CSV_PATH_AT if picks is None else picks[_CSV_PATH_AT]
+    at = column if picks is None else picks[column]
     return "" if at is None else cells[at]
+
+
+def _keep_latest(winners: dict[Any, _Record], key: Any, record: _Record) -> None:
+    """Keep ``record`` as ``key``'s winner unless the current one started later."""
+    current = winners.get(key)
+    if current is None or record[3] >= current[3]:
+        winners[key] = record
 
 
 def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
@@ -158,10 +191,11 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
     header = next(reader, None)
     if header is None:
         return
-    # A Phase 1-only file (its header a prefix of ours) gets our longer rows appended:
-    # read both widths, padding its own rows with "" (historical-process.rst).
-    phase1_file = len(header) < len(COLUMNS) and tuple(header) == COLUMNS[: len(header)]
-    if tuple(header) != COLUMNS and not phase1_file:
+    # A file an older version began (its header a prefix of ours: Phase 1 only, or before
+    # the digests) gets our longer rows appended: read every width a version wrote,
+    # padding shorter rows with "" (historical-process.rst).
+    older_file = len(header) < len(COLUMNS) and tuple(header) == COLUMNS[: len(header)]
+    if tuple(header) != COLUMNS and not older_file:
         logger.warning("%s: unexpected telemetry header; reading columns by name", source)
     index = {name: i for i, name in enumerate(header) if name in _COLUMN_SET}
     missing = [name for name in ("chunk_date_utc", "status") if name not in index]
@@ -169,8 +203,8 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
         logger.warning("%s: telemetry header lacks %s; no rows read", source, ", ".join(missing))
         return
     width = len(header)
-    padding = [""] * (len(COLUMNS) - width) if phase1_file else []
-    picks = (None if tuple(header) == COLUMNS or phase1_file
+    widths = {w for w in ROW_WIDTHS if w >= width} if older_file else {width}
+    picks = (None if tuple(header) == COLUMNS or older_file
              else [index.get(name) for name in COLUMNS])
     i_day, i_status = index["chunk_date_utc"], index["status"]
     i_sensor, i_descriptor = index.get("sensor_id"), index.get("descriptor")
@@ -178,8 +212,8 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
     last_stage: dict[tuple[str, str, str], Stage] = {}
     valid_days: set[str] = set()
     for number, cells in enumerate(reader, start=2):
-        # (in a Phase 1-only file, our full-width rows are whole too)
-        if len(cells) != width and not (padding and len(cells) == len(COLUMNS)):
+        # (in an older file, rows of every later width are whole too)
+        if len(cells) not in widths:
             if cells:
                 logger.warning("%s:%d: skipped damaged line (%d cells, expected %d)",
                                source, number, len(cells), width)
@@ -202,8 +236,8 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
         if status in PENDING_STAGE:
             last_stage[key] = PENDING_STAGE[status]
         valid_days.add(day)
-        if padding and len(cells) == width:
-            cells += padding
+        if len(cells) < len(COLUMNS):
+            cells += [""] * (len(COLUMNS) - len(cells))
         yield key, status, stage, "" if i_started is None else cells[i_started], cells, picks
 
 
@@ -223,53 +257,71 @@ def _is_day(text: str) -> bool:
 
 @dataclass
 class TelemetryState:
-    """Per (day, sensor, descriptor): the latest row, the latest Phase 1 row, and the
-    latest PROCESSED row; per artifact path: the latest DOWNLOADED row naming it.
+    """Per (day, sensor, descriptor): the latest row, the latest Phase 1 row, the latest
+    PROCESSED row, and per CDF name the latest row that made or uploaded it; per
+    artifact path: the latest DOWNLOADED row naming it.
 
     ``download`` decides from Phase 1 rows only, so a Phase 2 row (a process
     failure, a missing input) never makes it re-download or forget a failure.
     The PROCESSED row keeps the process time of a day whose latest row is an
     upload (``status`` reports it without a second pass over the file). The
-    DOWNLOADED row of an artifact says how many records it must hold (``process``
-    checks it).
+    DOWNLOADED row of an artifact says how many records it must hold and its digest
+    (``process`` checks them). The products say which versions a day has (an artifact
+    is a cache once its day's product exists; no silent downgrade).
     """
 
-    latest: dict[tuple[str, str, str], Row] = field(default_factory=dict)
-    latest_download: dict[tuple[str, str, str], Row] = field(default_factory=dict)
-    latest_processed: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    latest: dict[_Key, Row] = field(default_factory=dict)
+    latest_download: dict[_Key, Row] = field(default_factory=dict)
+    latest_processed: dict[_Key, Row] = field(default_factory=dict)
     downloaded: dict[str, Row] = field(default_factory=dict)
+    products: dict[_Key, dict[str, Row]] = field(default_factory=dict)
 
     @classmethod
-    def from_records(cls, records: Iterable[_Record]) -> TelemetryState:
-        """Fold records (file order) into the latest per key, by ``started_at_utc``.
+    def from_records(cls, records: Iterable[_Record],
+                     places: RowPlaces | None = None) -> TelemetryState:
+        """Fold records (file order) into the latest per key, by ``started_at_utc``;
+        ``places`` resolves the path cells of the rows kept.
 
         Only the winners become ``Row`` objects, which keeps a 100,000-row file fast.
         """
-        winners: dict[tuple[str, str, str], _Record] = {}
-        download_winners: dict[tuple[str, str, str], _Record] = {}
-        processed_winners: dict[tuple[str, str, str], _Record] = {}
+        winners: dict[_Key, _Record] = {}
+        download_winners: dict[_Key, _Record] = {}
+        processed_winners: dict[_Key, _Record] = {}
         artifact_winners: dict[str, _Record] = {}
-        download, processed, downloaded = Stage.DOWNLOAD, Status.PROCESSED, Status.DOWNLOADED
+        product_winners: dict[tuple[_Key, str], _Record] = {}
+        download, downloaded = Stage.DOWNLOAD, Status.DOWNLOADED
+        processed, uploaded = Status.PROCESSED, Status.UPLOADED
         for record in records:
             # ISO 8601 UTC strings of one format sort as times; ">=" lets file order break ties
-            key, started = record[0], record[3]
-            current = winners.get(key)
-            if current is None or started >= current[3]:
-                winners[key] = record
-            extra = (download_winners if record[2] is download
-                     else processed_winners if record[1] is processed else None)
-            if extra is not None:
-                current = extra.get(key)
-                if current is None or started >= current[3]:
-                    extra[key] = record
-            if record[1] is downloaded:
-                path = _csv_path(record)
-                current = artifact_winners.get(path)
-                if current is None or started >= current[3]:
-                    artifact_winners[path] = record
-        return cls(*({key: _to_row(*record) for key, record in found.items()}
-                     for found in (winners, download_winners, processed_winners,
-                                   artifact_winners)))
+            key, status = record[0], record[1]
+            _keep_latest(winners, key, record)
+            if record[2] is download:
+                _keep_latest(download_winners, key, record)
+                if status is downloaded:
+                    _keep_latest(artifact_winners, _cell(record, _CSV_PATH_AT), record)
+            elif status is processed or status is uploaded:
+                if status is processed:
+                    _keep_latest(processed_winners, key, record)
+                name = os.path.basename(_cell(record, _CDF_PATH_AT))
+                if name:
+                    _keep_latest(product_winners, (key, name), record)
+
+        def rows(found: dict[Any, _Record]) -> dict[Any, Row]:
+            made = {key: _to_row(*record) for key, record in found.items()}
+            return made if places is None else {
+                key: _placed(row, places) for key, row in made.items()}
+
+        products: dict[_Key, dict[str, Row]] = {}
+        for (key, name), row in rows(product_winners).items():
+            products.setdefault(key, {})[name] = row
+        # two cells can name one file (an older absolute path, a newer relative one)
+        by_place: dict[str, Row] = {}
+        for row in rows(artifact_winners).values():
+            current = by_place.get(row.csv_path)
+            if current is None or row.started_at_utc >= current.started_at_utc:
+                by_place[row.csv_path] = row
+        return cls(rows(winners), rows(download_winners), rows(processed_winners), by_place,
+                   products)
 
     def get(self, day: str, sensor_id: str, descriptor: str) -> Row | None:
         """The latest row of one day, or None when the day has no row."""
@@ -283,3 +335,7 @@ class TelemetryState:
         """The latest DOWNLOADED row whose ``csv_path`` names ``artifact``, or None."""
         return self.downloaded.get(str(Path(artifact).resolve()))
 
+
+    def versions(self, day: str, sensor_id: str, descriptor: str) -> dict[str, Row]:
+        """Per CDF name of the day (any version), the latest row that made or uploaded it."""
+        return self.products.get((day, sensor_id, descriptor), {})

@@ -142,12 +142,22 @@ ZSTD_LEVEL = 1
 
 
 def compress(data: bytes, compression: str) -> bytes:
-    """``data`` as one zstd frame for ``zstd``, unchanged for ``none``."""
+    """``data`` as one zstd frame for ``zstd``, unchanged for ``none``.
+
+    Each frame carries zstd's content checksum (issue 17): a reader (pyarrow, the
+    ``zstd`` tool) then refuses a changed frame instead of returning other bytes.
+    pyarrow's codec writes none; the standard library's zstd module (``backports.zstd``
+    before Python 3.14) does, at the same speed.
+    """
     if compression == "none":
         return data
-    import pyarrow as pa  # only when compressing: ~50 MB of RSS in each decoder otherwise
+    try:
+        from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
+    except ImportError:
+        from backports import zstd
 
-    return pa.Codec(compression, compression_level=ZSTD_LEVEL).compress(data, asbytes=True)
+    return zstd.compress(data, options={zstd.CompressionParameter.compression_level: ZSTD_LEVEL,
+                                        zstd.CompressionParameter.checksum_flag: 1})
 
 
 def watch_parent(parent_pid: int) -> None:

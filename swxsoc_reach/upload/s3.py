@@ -35,7 +35,7 @@ from swxsoc_reach.errors import (
     UploadUnavailableError,
 )
 from swxsoc_reach.upload.keys import s3_key
-from swxsoc_reach.upload.verify import PART_SIZE, StoredObject, confirm_stored
+from swxsoc_reach.upload.verify import PART_SIZE, StoredObject, check_recorded, confirm_stored
 
 if TYPE_CHECKING:
     import boto3
@@ -87,8 +87,12 @@ class Uploader:
         """The endpoint URL the client resolved (``AWS_ENDPOINT_URL`` or AWS's)."""
         return self._client.meta.endpoint_url
 
-    def upload(self, cdf_path: Path) -> UploadReceipt:
-        """Upload ``cdf_path`` to its key; return only once the stored bytes are confirmed."""
+    def upload(self, cdf_path: Path, sha256: str | None = None) -> UploadReceipt:
+        """Upload ``cdf_path`` to its key; return only once the stored bytes are confirmed.
+
+        ``sha256``: the digest its PROCESSED row recorded; a CDF whose bytes are no longer
+        those is not sent (``CdfChangedError``), and the stored object is compared with
+        the bytes checked (``verify.check_recorded``)."""
         from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -101,6 +105,7 @@ class Uploader:
         except ValueError as exc:
             raise UploadError(str(exc)) from exc
         where = f"s3://{self.bucket}/{key}"
+        sent = check_recorded(cdf_path, sha256) if sha256 else None
         try:
             stored_key = self._transfer(cdf_path, key)
             if stored_key != key:
@@ -113,7 +118,7 @@ class Uploader:
             error = UploadUnavailableError if _unusable_target(exc) else UploadError
             # not chained: botocore's own text is not redacted, so it stays out of logs
             raise error(redact(message, self._credentials)) from None
-        algorithm = confirm_stored(cdf_path, StoredObject.from_head(head), where)
+        algorithm = confirm_stored(cdf_path, StoredObject.from_head(head), where, sent)
         logger.debug("%s: %d bytes confirmed (%s)", where, cdf_path.stat().st_size,
                      f"{algorithm} checksum" if algorithm else "size only")
         return UploadReceipt(self.bucket, key)

@@ -6,6 +6,11 @@ reports a checksum we can compute (SHA256, SHA1, CRC32), it must equal ours.
 S3 reports a multipart object's checksum as a *composite*: the checksum of the
 concatenated part checksums, sometimes suffixed ``-<parts>``; both forms are
 computed from the file, with the part size both back ends upload with.
+
+The digest chain (issue 17): before a CDF is sent, ``check_recorded`` reads it once
+for the SHA-256 that ``PROCESSED`` recorded, and that same reading (whole and per
+part) is what the stored object is compared with afterwards, so what S3 holds is
+the bytes the digest names, even if the file changed while it was being sent.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from swxsoc_reach.errors import UploadError
+from swxsoc_reach.errors import CdfChangedError, UploadError
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +87,7 @@ class LocalChecksum:
     whole: str
     composite: str
     parts: int
+    size: int
 
     def matches(self, reported: str) -> bool:
         """True when the server's value is our whole-file or composite checksum."""
@@ -95,7 +101,7 @@ def local_checksum(path: Path, algorithm: str, part_size: int = PART_SIZE) -> Lo
     """Checksum ``path`` in one pass, whole and per part of ``part_size`` bytes."""
     factory = _DIGESTS[algorithm]
     whole, over_parts = factory(), factory()
-    parts = 0
+    parts = size = 0
     with open(path, "rb") as fh:
         while chunk := fh.read(part_size):
             whole.update(chunk)
@@ -103,23 +109,41 @@ def local_checksum(path: Path, algorithm: str, part_size: int = PART_SIZE) -> Lo
             part.update(chunk)
             over_parts.update(part.digest())
             parts += 1
-    return LocalChecksum(algorithm, _b64(whole.digest()), _b64(over_parts.digest()), parts)
+            size += len(chunk)
+    return LocalChecksum(algorithm, _b64(whole.digest()), _b64(over_parts.digest()), parts,
+                         size)
 
 
-def confirm_stored(path: Path, stored: StoredObject, where: str) -> str | None:
+def check_recorded(path: Path, sha256: str) -> LocalChecksum:
+    """Raise ``CdfChangedError`` unless ``path`` still has the SHA-256 (hex) its
+    ``PROCESSED`` row recorded; return the reading, for ``confirm_stored``."""
+    ours = local_checksum(path, "SHA256")
+    if base64.b64decode(ours.whole).hex() != sha256:
+        raise CdfChangedError(
+            f"CDF {path} changed on disk since it was made (its SHA-256 is not the one its "
+            "PROCESSED row recorded): not uploaded. Delete it and rerun process with "
+            "--retry-failed: the day is made again from its artifact")
+    return ours
+
+
+def confirm_stored(path: Path, stored: StoredObject, where: str,
+                   sent: LocalChecksum | None = None) -> str | None:
     """Raise ``UploadError`` unless ``stored`` holds exactly ``path``'s bytes.
 
-    Returns the algorithm whose checksum was compared, or None when the server
-    reported none we can compute (then the size alone was confirmed).
+    ``sent``: the reading ``check_recorded`` took before the upload; compared instead
+    of reading the file again. Returns the algorithm whose checksum was compared, or
+    None when the server reported none we can compute (then the size alone was
+    confirmed).
     """
-    size = path.stat().st_size
+    size = path.stat().st_size if sent is None else sent.size
     if stored.size != size:
         raise UploadError(f"{where} holds {stored.size} bytes but {path} has {size}: "
                           "the upload was incomplete; rerun with --retry-failed")
     for algorithm, reported in stored.checksums.items():
         if algorithm not in _DIGESTS:
             continue
-        ours = local_checksum(path, algorithm)
+        ours = sent if sent is not None and sent.algorithm == algorithm else local_checksum(
+            path, algorithm)
         if not ours.matches(reported):
             raise UploadError(f"{where} {algorithm} checksum {reported} differs from {path}'s "
                               f"({ours.whole}): the stored object is not this file; "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -170,8 +170,10 @@ def duration(seconds: float) -> str:
 CSV_BYTES_PER_RECORD = 523
 MIB = 1024 * 1024
 # the stages an action of either phase's plan stands for (str of the action enums)
+_REDOWNLOAD = "download again (artifact gone)"  # resume.DownloadAction.REDOWNLOAD
 _ACTION_STAGES = {
     "download": ("download",),
+    _REDOWNLOAD: ("download",),
     "process": ("process",),
     "process+upload": ("process", "upload"),
     "upload only": ("upload",),
@@ -188,7 +190,7 @@ def udl_requests_per_day(sensor_id: str) -> int:
     return math.ceil(expected_records(sensor_id) / (FILL * PAGE_SIZE))
 
 
-def dry_run_totals(stage: str, actions: Iterable[object], sensor_id: str,
+def dry_run_totals(stage: str, actions: Sequence[object], sensor_id: str,
                    state: TelemetryState) -> str:
     """``totals: 8 days of work, ~928 UDL requests, ~4.2 GiB, ~9 min 12 s`` for a plan.
 
@@ -204,8 +206,12 @@ def dry_run_totals(stage: str, actions: Iterable[object], sensor_id: str,
     parts = []
     if stage == "download":
         work = per_stage["download"]
-        parts.append(f"{work} days to download, ~{work * udl_requests_per_day(sensor_id):,} "
-                     "UDL requests")
+        per_day = udl_requests_per_day(sensor_id)
+        parts.append(f"{work} days to download, ~{work * per_day:,} UDL requests")
+        again = sum(1 for a in actions if str(a) == _REDOWNLOAD)
+        if again:  # pruned after processing, and now wanted for a product not made yet
+            parts.append(f"{again} {'day needs its' if again == 1 else 'days need their'} "
+                         f"artifact again: ~{again * per_day:,} UDL requests")
         size = csv_mean if csv_mean is not None else CSV_BYTES_PER_RECORD * expected_records(
             sensor_id)
         parts.append(f"~{format_bytes(work * size)} of artifacts"

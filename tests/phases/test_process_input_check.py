@@ -57,7 +57,8 @@ def test_process_fails_a_day_whose_records_differ_from_its_download(raw, tmp_pat
     which a one-line change may slip under (csv_size_mb's rounding), is not what acts."""
     artifact, out = _artifact(raw), tmp_path / "cdf"
     done = _rows(raw)[-1]
-    TelemetryStore(raw / "download_telemetry.csv").append(done.evolve(csv_size_mb=""))
+    TelemetryStore(raw / "download_telemetry.csv").append(done.evolve(csv_size_mb="",
+                                                                        artifact_sha256=""))
     lines = artifact.read_bytes().splitlines(keepends=True)
     artifact.write_bytes(b"".join(change(lines)))
     assert _process(raw, out) == 1

@@ -28,7 +28,7 @@ def _row(status: Status, *, stage: Stage | None = None, cdf_path: str = "") -> R
     [
         (None, False, False, D.DOWNLOAD),
         (_row(Status.DOWNLOADED), True, False, D.SKIP_COMPLETE),
-        (_row(Status.DOWNLOADED), False, False, D.DOWNLOAD),
+        (_row(Status.DOWNLOADED), False, False, D.REDOWNLOAD),
         (_row(Status.SKIPPED_NO_DATA), False, False, D.SKIP_NO_DATA),
         (_row(Status.SKIPPED_NO_DATA), False, True, D.SKIP_NO_DATA),
         (_row(Status.FAILED, stage=Stage.DOWNLOAD), False, False, D.SKIP_FAILED),
@@ -48,9 +48,20 @@ def test_resume_download_skips_day_with_phase2_row_while_artifact_exists(status)
     downloaded = _row(Status.DOWNLOADED)
     assert decide_download(latest, downloaded, artifact_exists=True,
                            retry_failed=False) is D.SKIP_COMPLETE
-    # artifact gone: the Phase 1 row decides (DOWNLOADED without file -> download again)
+    # artifact gone, product not made: the Phase 1 row decides (DOWNLOADED without file
+    # -> download again)
     assert decide_download(latest, downloaded, artifact_exists=False,
-                           retry_failed=False) is D.DOWNLOAD
+                           retry_failed=False) is D.REDOWNLOAD
+    # artifact gone after the product was made: it was a cache (issue 17.2)
+    assert decide_download(latest, downloaded, artifact_exists=False, retry_failed=False,
+                           product_exists=True) is D.SKIP_PRODUCT
+
+
+@pytest.mark.parametrize("latest_download", [_row(Status.DOWNLOADED), _row(Status.FAILED,
+                                             stage=Stage.DOWNLOAD), None])
+def test_resume_download_never_fetches_a_day_whose_product_exists(latest_download) -> None:
+    assert decide_download(_row(Status.UPLOADED), latest_download, artifact_exists=False,
+                           retry_failed=True, product_exists=True) is D.SKIP_PRODUCT
 
 
 def test_resume_download_keeps_phase1_failure_behind_a_phase2_row() -> None:

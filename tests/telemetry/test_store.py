@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,8 @@ def test_store_writes_header_once_in_spec_column_order(tmp_path: Path) -> None:
     store.append(_row("2026-01-01", Status.PROCESSED, "a"))
     lines = store.path.read_text().splitlines()
     assert lines[0].split(",") == list(COLUMNS)
-    assert len(COLUMNS) == 24
+    assert COLUMNS[-2:] == ("artifact_sha256", "cdf_sha256")  # after Phase 2's s3_key
+    assert len(COLUMNS) == 26
     assert len(lines) == 3
 
 
@@ -43,8 +45,8 @@ def test_store_skips_damaged_lines_with_a_warning(tmp_path: Path, caplog) -> Non
     store.append(_row("2026-01-01", Status.PROCESSED, "a"))
     with open(store.path, "a") as fh:
         fh.write("garbage,line\n")
-        fh.write(",".join(["x", "2026-13-45"] + [""] * 2 + ["PROCESSED"] + [""] * 19) + "\n")
-        fh.write(",".join(["x", "2026-01-02"] + [""] * 2 + ["NOT_A_STATUS"] + [""] * 19) + "\n")
+        fh.write(",".join(["x", "2026-13-45"] + [""] * 2 + ["PROCESSED"] + [""] * 21) + "\n")
+        fh.write(",".join(["x", "2026-01-02"] + [""] * 2 + ["NOT_A_STATUS"] + [""] * 21) + "\n")
         fh.write('"unterminated,quote\n')
     with caplog.at_level(logging.WARNING):
         rows = store.read()
@@ -163,3 +165,72 @@ def test_store_reads_columns_by_name_when_the_header_is_reordered(tmp_path: Path
         (read,) = TelemetryStore(path).read()
     assert "reading columns by name" in caplog.text
     assert read == row.evolve(stage=Stage.PROCESS)
+
+
+def test_store_reads_every_width_a_version_wrote(tmp_path: Path, caplog) -> None:
+    """A file begun by Phase 1 alone (18 columns) that took Phase 2's 24-wide rows then
+    takes our 26-wide rows; older rows read with empty digests (issue 17.1)."""
+    path = tmp_path / "t.csv"
+    phase1 = _row("2026-01-01", Status.DOWNLOADED, "a").values()[:18]
+    phase2 = _row("2026-01-01", Status.PROCESSED, "b").values()[:24]
+    path.write_text(",".join(COLUMNS[:18]) + "\n" + ",".join(phase1) + "\n"
+                    + ",".join(phase2) + "\n")
+    store = TelemetryStore(path)
+    store.append(_row("2026-01-02", Status.DOWNLOADED, "c", artifact_sha256="ab" * 32))
+    store.append(_row("2026-01-02", Status.PROCESSED, "d", cdf_sha256="cd" * 32))
+    with caplog.at_level(logging.WARNING):
+        rows = store.read()
+    assert caplog.text == ""
+    assert [(r.status, r.artifact_sha256, r.cdf_sha256) for r in rows] == [
+        (Status.DOWNLOADED, "", ""), (Status.PROCESSED, "", ""),
+        (Status.DOWNLOADED, "ab" * 32, ""), (Status.PROCESSED, "", "cd" * 32)]
+
+
+def test_store_records_paths_relative_to_itself_so_a_moved_campaign_resolves(
+        tmp_path: Path) -> None:
+    """Issue 17.3: paths are written relative to the telemetry file's directory and read
+    back absolute, so a data directory copied elsewhere as a whole keeps its state."""
+    data = tmp_path / "data"
+    artifact = data / "raw" / "x.csv"
+    cdf = data / "cdf" / "l1c" / "y.cdf"
+    for path in (artifact, cdf):
+        path.parent.mkdir(parents=True)
+        path.write_text("x")
+    store = TelemetryStore(data / "raw" / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESSED, "a", csv_path=str(artifact),
+                      cdf_path=str(cdf)))
+    with open(store.path, newline="") as fh:
+        cells = dict(zip(COLUMNS, list(csv.reader(fh))[1], strict=True))
+    assert (cells["csv_path"], cells["cdf_path"]) == ("x.csv", "../cdf/l1c/y.cdf")
+    moved = tmp_path / "elsewhere" / "data"
+    shutil.copytree(data, moved)
+    shutil.rmtree(data)
+    (row,) = TelemetryStore(moved / "raw" / "t.csv").read()
+    assert (row.csv_path, row.cdf_path) == (str(moved / "raw" / "x.csv"),
+                                            str(moved / "cdf" / "l1c" / "y.cdf"))
+
+
+def test_store_finds_an_older_rows_absolute_paths_by_name_after_a_move(tmp_path: Path) -> None:
+    """Rows of older versions hold absolute paths: kept where they exist, re-rooted under
+    the moved data directory where they do not (issue 17.3)."""
+    old, new = tmp_path / "old" / "data", tmp_path / "new" / "data"
+    names = [f"cdf/l1c/prelim/2026/01/0{d}/y{d}.cdf" for d in (1, 2)] + ["raw/x.csv"]
+    for name in names:
+        (new / name).parent.mkdir(parents=True, exist_ok=True)
+        (new / name).write_text("x")
+    kept = tmp_path / "kept.csv"
+    kept.write_text("x")
+    path = new / "raw" / "t.csv"
+    rows = [_row(f"2026-01-0{d}", Status.PROCESSED, "a", csv_path=str(old / "raw/x.csv"),
+                 cdf_path=str(old / names[d - 1])) for d in (1, 2)]
+    rows.append(_row("2026-01-03", Status.DOWNLOADED, "a", csv_path=str(kept)))
+    rows.append(_row("2026-01-04", Status.DOWNLOADED, "a", csv_path=str(old / "gone.csv")))
+    path.write_text(",".join(COLUMNS[:24]) + "\n"
+                    + "".join(",".join(r.values()[:24]) + "\n" for r in rows))
+    read = TelemetryStore(path).read()
+    assert [(r.csv_path, r.cdf_path) for r in read] == [
+        (str(new / "raw/x.csv"), str(new / names[0])),
+        (str(new / "raw/x.csv"), str(new / names[1])),
+        (str(kept), ""),
+        (str(old / "gone.csv"), ""),  # nowhere to be found: left as it was (missing)
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import errno
+import hashlib
 import json
 import os
 from concurrent.futures import Executor
@@ -191,3 +192,24 @@ def test_copy_file_falls_back_to_read_write_where_the_kernel_call_stops(tmp_path
         out.write(b"after\n")
     assert calls == [0, 1000]
     assert target.read_bytes() == b"header\n" + data + b"after\n"
+
+
+@pytest.mark.parametrize(("fmt", "compression"), [("csv", "none"), ("json", "none"),
+                                                  ("csv", "zstd")])
+def test_day_spool_takes_the_artifacts_sha256_as_it_writes_it(tmp_path, fmt,
+                                                              compression) -> None:
+    """Issue 17.1: the digest is of exactly the bytes under the final name, including the
+    padded rewrite when a later window adds columns (the extra ``late`` key here), and a
+    zstd artifact carries zstd's own content checksum in every frame."""
+    windows = [records_with(["a", "b"]), records_with(["c"]),
+               [dict(r, late=1) for r in records_with(["d"])]]
+    final = tmp_path / f"day.{fmt}" if compression == "none" else tmp_path / f"day.{fmt}.zst"
+    with DaySpool(final, fmt, compression=compression) as spool:
+        for index in (1, 0, 2):
+            spool.add_page(orjson.dumps(windows[index]), DAY_WINDOW, index, 0)
+            spool.window_done(index)
+        spool.merge()
+    assert spool.sha256 == hashlib.sha256(final.read_bytes()).hexdigest()
+    if compression == "zstd":
+        frames = final.read_bytes()
+        assert frames[:4] == b"\x28\xb5\x2f\xfd" and frames[4] & 0b100  # Content_Checksum_flag
