@@ -254,6 +254,31 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_run_status)
 
 
+def _add_restore(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("restore", help="fetch uploaded CDFs whose local copy is gone back "
+                            "from S3", description="For each UPLOADED day whose local CDF is "
+                            "gone, fetch the object back from its recorded bucket and key, "
+                            "checked against the SHA-256 recorded when the CDF was made, to "
+                            "where the telemetry says the CDF was. Exit codes: 0 every such day "
+                            "restored, 1 a day could not be, 2 usage. See docs/process.md.")
+    _add_report_filter_flags(parser)
+    parser.add_argument("--aws-region", metavar="REGION", help="AWS region (default: boto3's "
+                        "chain)")
+    _add_logging_flags(parser, quiet="no summary line")
+    parser.set_defaults(handler=_run_restore)
+
+
+def _run_restore(args: argparse.Namespace) -> int:
+    from swxsoc_reach.upload.restore import restore_days
+    from swxsoc_reach.views import status
+
+    days = status.build_report(_status_query(args)).only_in_s3
+    report = restore_days(days, args.aws_region)
+    if not args.quiet:
+        print(report.summary())
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
 def _add_report_filter_flags(parser: argparse.ArgumentParser) -> None:
     """The telemetry file and the days of it to report on (``status`` and ``report``)."""
     parser.add_argument("--telemetry-file", required=True, type=Path, metavar="PATH",
@@ -449,6 +474,7 @@ SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_download,
     _add_process,
     _add_status,
+    _add_restore,
     _add_report,
     _add_quicklook,
     _add_demo,

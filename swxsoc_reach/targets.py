@@ -45,6 +45,8 @@ from swxsoc_reach.paths import (
     upload_receipt_path,
 )
 from swxsoc_reach.phases.dayloop import DaySelection, plan_days
+from swxsoc_reach.phases.process import ProcessRequest, check_downgrades
+from swxsoc_reach.telemetry.products import has_product
 from swxsoc_reach.telemetry.resume import (
     DayFacts,
     DownloadAction,
@@ -90,6 +92,7 @@ class WorkflowConfig:
     aws_region: str | None = None
     quicklook: bool = False
     data_version: str = DEFAULT_DATA_VERSION  # the product version the CDFs (and keys) carry
+    allow_downgrade: bool = False  # process --allow-downgrade
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], base: Path) -> WorkflowConfig:
@@ -142,6 +145,7 @@ class WorkflowConfig:
             aws_region=config.get("aws_region") or None,
             quicklook=bool(config.get("quicklook")),
             data_version=check_data_version(config.get("data_version", DEFAULT_DATA_VERSION)),
+            allow_downgrade=bool(config.get("allow_downgrade")),
         )
 
     # Each rule's output pattern is a real path of one day from ``paths`` with that
@@ -196,13 +200,15 @@ class WorkflowConfig:
             udl += ["--artifact-compression", self.artifact_compression]
         if self.window_minutes:
             udl += ["--window-minutes", f"{self.window_minutes:g}"]
-        return shlex.join(self._shared_flags() + udl)
+        return shlex.join([*self._shared_flags(), "--data-version", self.data_version, *udl])
 
     def process_flags(self, *, upload: bool) -> str:
         """The ``process`` flags every day shares; with ``upload`` the S3 ones and receipts."""
         s3 = ["--upload-to-s3", "--s3-bucket", str(self.s3_bucket), "--receipt-dir", RECEIPT_DIR]
         quicklook = ["--quicklook"] if self.quicklook else []
         version = ["--data-version", self.data_version]
+        if self.allow_downgrade:
+            version.append("--allow-downgrade")
         return shlex.join(self._shared_flags() + version + quicklook + (s3 if upload else []))
 
     def _shared_flags(self) -> list[str]:
@@ -225,6 +231,7 @@ class DayTarget:
     download: bool  # the artifact is missing and the download rules say fetch it
     artifact: str | None  # the input to process: on disk, or download_day's marker
     target: str  # the product, or a resume marker
+    refetch: bool = False  # downloaded once, its artifact since pruned, needed again
 
 
 @dataclass(frozen=True)
@@ -235,6 +242,7 @@ class WorkflowPlan:
     days: dict[dt.date, DayTarget]
     checked: int  # days the resume rules looked at
     failed: int = 0  # days left out because they are FAILED (until retry_failed)
+    refetch: int = 0  # days whose artifact was pruned and is needed again
 
     def targets(self) -> list[str]:
         """What ``rule all`` asks for; the telemetry file alone when nothing is left.
@@ -280,6 +288,10 @@ class WorkflowPlan:
             label = f"download+{target.action}" if target.download else str(target.action)
             counts[label] = counts.get(label, 0) + 1
         detail = ", ".join(f"{n} {label}" for label, n in counts.items())
+        if self.refetch:
+            from swxsoc_reach.views.eta import refetch_note
+
+            detail += "; " + refetch_note(self.refetch, sel.sensor_id)
         return f"swxsoc_reach: {span}: {len(self.days)} days to work on: {detail}"
 
 
@@ -306,18 +318,29 @@ def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
 
     def decide(day: dt.date) -> ProcessAction:
         key = (day.isoformat(), sel.sensor_id, sel.descriptor)
-        action, target = _decide_day(config, day, state.get(*key), state.get_download(*key))
+        action, target = _decide_day(config, day, state.get(*key), state.get_download(*key),
+                                     state.versions(*key))
         decided[day] = target
         return action
 
     plans = plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
+    check_downgrades(_process_request(config), state, plans)
     days = {day: t for day, t in decided.items() if t is not None}
     failed = sum(1 for p in plans if p.action is ProcessAction.SKIP_FAILED)
-    return WorkflowPlan(config, days, checked=len(plans), failed=failed)
+    refetch = sum(1 for t in days.values() if t.refetch)
+    return WorkflowPlan(config, days, checked=len(plans), failed=failed, refetch=refetch)
+
+
+def _process_request(config: WorkflowConfig) -> ProcessRequest:
+    """The ``process`` invocation the day jobs amount to (for the plan's version check)."""
+    return ProcessRequest(config.selection, config.local(config.input_dir),
+                          config.local(config.output_dir), data_version=config.data_version,
+                          allow_downgrade=config.allow_downgrade)
 
 
 def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
-                latest_download: Row | None) -> tuple[ProcessAction, DayTarget | None]:
+                latest_download: Row | None,
+                products: Mapping[str, Row]) -> tuple[ProcessAction, DayTarget | None]:
     """The day's action, and what to ask Snakemake for when it is work."""
     sel = config.selection
     cdf = config.cdf(day)
@@ -335,9 +358,11 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
              and latest_download.status is Status.DOWNLOADED else None)
     found = find_artifact(config.local(config.input_dir), day, sel.sensor_id, sel.output_format,
                           named)  # both forms on disk: the downloaded one
-    download = config.download and found is None and decide_download(
+    fetch = decide_download(
         latest, latest_download, artifact_exists=False, retry_failed=sel.retry_failed,
-    ) is DownloadAction.DOWNLOAD
+        product_exists=has_product(products, config.data_version),
+    ) if config.download and found is None else None
+    download = fetch is not None and fetch.fetches
     # after a download the day's latest row is a Phase 1 row, which the process
     # rules read as "no process row": the day is processed from its new input
     action = decide_process(
@@ -363,7 +388,8 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
         target = RESUME_PATTERN.format(**_wildcards_of(day), state=state)
     else:
         target = product
-    return action, DayTarget(day, action, download, artifact, target)
+    return action, DayTarget(day, action, download, artifact, target,
+                             refetch=fetch is DownloadAction.REDOWNLOAD)
 
 
 def _state_token(latest: Row | None) -> str:

@@ -15,7 +15,6 @@ under ``--receipt-dir``. Reading is cheap (orjson, no numpy): ``read_summary``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from swxsoc_reach import __version__
-from swxsoc_reach.fsutil import write_bytes_atomic
+from swxsoc_reach.fsutil import sha256_file, write_bytes_atomic
 from swxsoc_reach.mission import SAMPLES_PER_DAY
 
 if TYPE_CHECKING:
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from swxsoc_reach.cdf.build import BuildCounts, ProductArrays
 
 SUMMARY_VERSION = 1  # bump when a key changes meaning; readers refuse other versions
-_HASH_BLOCK = 1 << 20
 # the (T, S) variables whose range the summary keeps, with dose_rate (T, S, F)
 _RANGED = ("lat", "lon", "alt")
 
@@ -96,15 +94,6 @@ def summary_path(cdf_path: Path | str) -> Path:
 def _summary_name(cdf_path: str) -> str:
     """``summary_path`` on a string: status resolves thousands of them (3x cheaper)."""
     return cdf_path[:-4] + ".json" if cdf_path.endswith(".cdf") else str(summary_path(cdf_path))
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks (artifacts reach ~600 MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_summary(cdf_path: Path, artifact: Path, arrays: ProductArrays, counts: BuildCounts,

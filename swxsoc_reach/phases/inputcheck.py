@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from swxsoc_reach.cdf.summary import sha256_file
 from swxsoc_reach.errors import InputDataError
+from swxsoc_reach.fsutil import sha256_file
 from swxsoc_reach.telemetry.schema import Row
 
 logger = logging.getLogger(__name__)

@@ -123,6 +123,20 @@ class Uploader:
                      f"{algorithm} checksum" if algorithm else "size only")
         return UploadReceipt(self.bucket, key)
 
+    def fetch(self, key: str, target: Path, sha256: str) -> None:
+        """Write the object at ``key`` to ``target`` (atomically, and only when its bytes
+        have ``sha256``, the digest its PROCESSED row recorded); raise ``UploadError``."""
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from swxsoc_reach.upload.restore import fetch_object
+
+        try:
+            fetch_object(self._client, self.bucket, key, target, sha256)
+        except (BotoCoreError, ClientError, Boto3Error) as exc:
+            message = f"cannot fetch s3://{self.bucket}/{key}: {self._explain(exc)}"
+            raise UploadError(redact(message, self._credentials)) from None
+
     def _explain(self, exc: Exception) -> str:
         """Say what went wrong and what to fix, by exception class and S3 error code."""
         from boto3.exceptions import S3UploadFailedError

@@ -190,6 +190,13 @@ def udl_requests_per_day(sensor_id: str) -> int:
     return math.ceil(expected_records(sensor_id) / (FILL * PAGE_SIZE))
 
 
+def refetch_note(days: int, sensor_id: str) -> str:
+    """``3 days need their artifact again: ~360 UDL requests``: days downloaded once whose
+    artifact was pruned after processing, wanted again for a product not made yet."""
+    need = "day needs its" if days == 1 else "days need their"
+    return f"{days} {need} artifact again: ~{days * udl_requests_per_day(sensor_id):,} UDL requests"
+
+
 def dry_run_totals(stage: str, actions: Sequence[object], sensor_id: str,
                    state: TelemetryState) -> str:
     """``totals: 8 days of work, ~928 UDL requests, ~4.2 GiB, ~9 min 12 s`` for a plan.
@@ -209,9 +216,8 @@ def dry_run_totals(stage: str, actions: Sequence[object], sensor_id: str,
         per_day = udl_requests_per_day(sensor_id)
         parts.append(f"{work} days to download, ~{work * per_day:,} UDL requests")
         again = sum(1 for a in actions if str(a) == _REDOWNLOAD)
-        if again:  # pruned after processing, and now wanted for a product not made yet
-            parts.append(f"{again} {'day needs its' if again == 1 else 'days need their'} "
-                         f"artifact again: ~{again * per_day:,} UDL requests")
+        if again:
+            parts.append(refetch_note(again, sensor_id))
         size = csv_mean if csv_mean is not None else CSV_BYTES_PER_RECORD * expected_records(
             sensor_id)
         parts.append(f"~{format_bytes(work * size)} of artifacts"

@@ -25,6 +25,7 @@ import io
 import itertools
 import json
 import os
+import shlex
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from swxsoc_reach.days import check_range, iter_days
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.paths import cdf_data_version
 from swxsoc_reach.telemetry import daylock
+from swxsoc_reach.telemetry.products import newest_version
 from swxsoc_reach.telemetry.schema import Row, Stage, Status
 from swxsoc_reach.telemetry.store import TelemetryStore, gc_paused
 from swxsoc_reach.views.eta import RangeProgress, StageSeconds, duration, estimate_progress
@@ -105,7 +107,13 @@ class DayStatus(NamedTuple):
     error_stage: str  # the stage that failed: the latest row's, or download when only it failed
     state: str  # a DayState value
     csv_path: str  # the artifact the latest rows name ("" when none)
-    data_version: str  # X.Y.Z of the day's latest CDF, from its name ("" when none)
+    data_version: str  # X.Y.Z of the day's newest CDF, from its name ("" when none)
+    cdf_sha256: str = ""  # what the CDF's bytes were when made ("" before the digests)
+
+    @property
+    def only_in_s3(self) -> bool:
+        """The day's CDF was uploaded and its local copy is gone: S3 holds the product."""
+        return self.status == Status.UPLOADED.value and bool(self.cdf_path) and not self.cdf_exists
 
     @property
     def failed(self) -> bool:
@@ -171,8 +179,15 @@ class StatusReport:
 
     @property
     def missing_cdfs(self) -> list[DayStatus]:
-        """Days whose recorded CDF is no longer on disk."""
-        return [day for day in self.days if day.cdf_path and not day.cdf_exists]
+        """Days whose recorded CDF is no longer on disk and was not uploaded either (a plain
+        rerun of ``process`` makes it again)."""
+        return [day for day in self.days
+                if day.cdf_path and not day.cdf_exists and not day.only_in_s3]
+
+    @property
+    def only_in_s3(self) -> list[DayStatus]:
+        """Uploaded days whose local CDF is gone (``restore`` fetches it back)."""
+        return [day for day in self.days if day.only_in_s3]
 
     def total_seconds(self, stage: str) -> float:
         """Seconds spent in ``download``, ``process`` or ``upload`` over all days."""
@@ -203,6 +218,7 @@ class StatusReport:
             "total_process_seconds": round(self.total_seconds("process"), 3),
             "total_upload_seconds": round(self.total_seconds("upload"), 3),
             "missing_cdfs": len(self.missing_cdfs),
+            "cdfs_only_in_s3": len(self.only_in_s3),
         }
 
 
@@ -259,7 +275,7 @@ def build_report(query: StatusQuery) -> StatusReport:
         running = latest.status.value in _PENDING and daylock.probe(daylock.lock_path(
             path, dt.date.fromisoformat(key[0]), key[1], key[2])) is not None
         days[key] = _day_status(key, latest, download, state.latest_processed.get(key), product,
-                                uploads, running)
+                                uploads, running, newest_version(state.versions(*key)))
     for key in _unstarted_keys(query, keys):
         days[key] = _not_started(key)
     return StatusReport(path, tuple(days[key] for key in sorted(days)), products, uploads)
@@ -314,7 +330,7 @@ def _float(text: str) -> float | None:
 
 def _day_status(key: _Key, latest: Row, download: Row | None, processed: Row | None,
                 product: ProductSummary | None, uploads: bool,
-                running: bool = False) -> DayStatus:
+                running: bool = False, newest: str | None = None) -> DayStatus:
     day, sensor, descriptor = key
     # an upload row does not repeat the process time of the PROCESSED row before it
     process_seconds = latest.process_seconds or (
@@ -352,8 +368,9 @@ def _day_status(key: _Key, latest: Row, download: Row | None, processed: Row | N
         state=(DayState.RUNNING if running
                else _state(latest, download, bool(error), cdf_exists, uploads)).value,
         csv_path=latest.csv_path or (download.csv_path if download is not None else ""),
-        data_version=cdf_data_version(latest.cdf_path or (
+        data_version=newest or cdf_data_version(latest.cdf_path or (
             processed.cdf_path if processed is not None else "")) or "",
+        cdf_sha256=latest.cdf_sha256,
     )
 
 
@@ -382,7 +399,7 @@ def _not_started(key: _Key) -> DayStatus:
     day, sensor, descriptor = key
     return DayStatus(dt.date.fromisoformat(day), sensor, descriptor, NOT_STARTED, "", None, None,
                      None, None, None, None, "", False, "", "", "", "", DayState.NOT_STARTED.value,
-                     "", "")
+                     "", "", "")
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -424,7 +441,9 @@ def format_table(report: StatusReport) -> str:
     rows = []
     for d in report.days:
         cdf = os.path.basename(d.cdf_path) if d.cdf_path else "-"  # 3x cheaper than Path
-        if d.cdf_path and not d.cdf_exists:
+        if d.only_in_s3:
+            cdf += " (only in S3)"
+        elif d.cdf_path and not d.cdf_exists:
             cdf += " (missing)"
         rows.append([d.day.isoformat(), *([d.sensor_id, d.descriptor] if several else []),
                      d.status, d.data_version or "-", _cell(d.records, ","),
@@ -457,6 +476,13 @@ def summary_lines(report: StatusReport) -> list[str]:
     if missing:
         lines.append(f"CDFs recorded but missing on disk: {missing} (a plain rerun of "
                      "process re-makes them)")
+    remote = report.only_in_s3
+    if remote:
+        lines.append(
+            f"uploaded CDFs not on local disk: {len(remote)} (complete: S3 holds them, e.g. "
+            f"s3://{remote[0].s3_bucket}/{remote[0].s3_key}; their coverage comes from their "
+            "product summaries). To fetch the local files back: python -m swxsoc_reach "
+            f"restore --telemetry-file {shlex.quote(str(report.telemetry_file))}")
     failed = report.failed
     if failed:
         lines.append(f"failed days ({len(failed)}; fix the cause, then rerun with "

@@ -126,3 +126,42 @@ def test_upload_refuses_a_cdf_changed_since_it_was_processed(udl_server, s3_serv
     body = s3_server.client().get_object(Bucket=BUCKET, Key=uploaded.s3_key)["Body"].read()
     assert hashlib.sha256(body).hexdigest() == uploaded.cdf_sha256 == hashlib.sha256(
         cdf.read_bytes()).hexdigest()
+
+
+def test_status_tells_the_truth_about_an_uploaded_days_deleted_cdf_and_restore_fetches_it(
+        udl_server, s3_server, bucket, tmp_path, capsys) -> None:
+    """Issue 17.5: the day is complete (S3 holds it); status says where the product is and
+    names the command that gets the local file back; ``restore`` fetches exactly the bytes
+    the digest names, and refuses an object replaced in the bucket."""
+    raw, out = tmp_path / "raw", tmp_path / "cdf"
+    assert _download(udl_server, raw) == 0
+    assert _upload(raw, out) == 0
+    cdf = day_cdf_path(out, DAY, SENSOR)
+    published = cdf.read_bytes()
+    cdf.unlink()
+    telemetry = str(raw / "download_telemetry.csv")
+    capsys.readouterr()
+
+    assert main(["status", "--telemetry-file", telemetry, "--check"]) == 0
+    shown = capsys.readouterr().out
+    assert f"{cdf.name} (only in S3)" in shown
+    assert "uploaded CDFs not on local disk: 1 (complete: S3 holds them" in shown
+    assert f"restore --telemetry-file {telemetry}" in shown
+    assert "a plain rerun of process re-makes them" not in shown
+    assert _process(raw, out, "--upload-to-s3", "--s3-bucket", BUCKET) == 0  # and process
+    assert "0 skipped" not in capsys.readouterr().out  # agrees: nothing to do
+
+    key = _rows(raw)[-1].s3_key
+    s3 = s3_server.client()
+    replaced = published[:-1] + bytes([published[-1] ^ 1])
+    s3.put_object(Bucket=BUCKET, Key=key, Body=replaced)
+    assert main(["restore", "--telemetry-file", telemetry]) == 1
+    assert "does not hold the bytes its PROCESSED row recorded" in capsys.readouterr().err
+    assert not cdf.exists() and not list(cdf.parent.glob(f".{cdf.name}*"))
+
+    s3.put_object(Bucket=BUCKET, Key=key, Body=published)
+    assert main(["restore", "--telemetry-file", telemetry]) == 0
+    assert "restore: 1 CDFs fetched from S3" in capsys.readouterr().out
+    assert cdf.read_bytes() == published
+    assert main(["status", "--telemetry-file", telemetry]) == 0
+    assert "only in S3" not in capsys.readouterr().out

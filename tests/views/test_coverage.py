@@ -28,8 +28,9 @@ from campaign_days import (
 )
 from support import png_size
 
-from swxsoc_reach.cdf.summary import read_summary, sha256_file, summary_path
+from swxsoc_reach.cdf.summary import read_summary, summary_path
 from swxsoc_reach.cli import main
+from swxsoc_reach.fsutil import sha256_file
 from swxsoc_reach.mission import SAMPLES_PER_DAY, sensors
 from swxsoc_reach.paths import artifact_name, upload_receipt_path
 from swxsoc_reach.telemetry.schema import Status
