@@ -46,7 +46,7 @@ from swxsoc_reach.paths import (
 )
 from swxsoc_reach.phases.dayloop import DaySelection, plan_days
 from swxsoc_reach.phases.process import ProcessRequest, check_downgrades
-from swxsoc_reach.telemetry.products import has_product
+from swxsoc_reach.telemetry.products import has_product, row_for
 from swxsoc_reach.telemetry.resume import (
     DayFacts,
     DownloadAction,
@@ -346,6 +346,7 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     cdf = config.cdf(day)
     cdf_exists = config.exists(cdf)
     cdf_name = os.path.basename(cdf)  # a row about another version's CDF does not count
+    latest = row_for(latest, products, cdf_name)
     if not config.download:
         at_hand = decide_process(
             latest, DayFacts(artifact_exists=True, cdf_exists=cdf_exists, cdf_name=cdf_name),

@@ -38,7 +38,7 @@ from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunR
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.phases.inputcheck import DownloadedArtifact
 from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
-from swxsoc_reach.telemetry.products import newest_version
+from swxsoc_reach.telemetry.products import newest_version, row_for
 from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
@@ -88,7 +88,8 @@ def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
         cdf = request.cdf_path(day)
         facts = DayFacts(artifact_exists=sources[day] is not None, cdf_exists=cdf.is_file(),
                          cdf_name=cdf.name)
-        latest = state.get(day.isoformat(), sel.sensor_id, sel.descriptor)
+        key = (day.isoformat(), sel.sensor_id, sel.descriptor)
+        latest = row_for(state.get(*key), state.versions(*key), cdf.name)
         return decide_process(latest, facts, upload=request.upload_to_s3,
                               retry_failed=sel.retry_failed)
 

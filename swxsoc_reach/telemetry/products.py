@@ -33,3 +33,13 @@ def has_product(products: Mapping[str, Row], version: str) -> bool:
         if row.status is Status.UPLOADED or (row.cdf_path and os.path.isfile(row.cdf_path)):
             return True
     return False
+
+
+def row_for(latest: Row | None, products: Mapping[str, Row], cdf_name: str) -> Row | None:
+    """The row that decides a day for the CDF ``cdf_name``: the day's latest row, unless
+    that one is about another version's CDF and this version was made or uploaded
+    before; then the latest row about this version (a 1.0.0 run after 1.1.0 sees its
+    1.0.0 product complete, rather than a day to make again)."""
+    if latest is not None and latest.cdf_path and os.path.basename(latest.cdf_path) != cdf_name:
+        return products.get(cdf_name, latest)
+    return latest

@@ -82,7 +82,7 @@ def decide_download(
     latest Phase 1 row decides.
     """
     if product_exists:
-        return DownloadAction.SKIP_PRODUCT
+        return DownloadAction.SKIP_COMPLETE if artifact_exists else DownloadAction.SKIP_PRODUCT
     if latest is not None and latest.stage is Stage.PROCESS and artifact_exists:
         return DownloadAction.SKIP_COMPLETE
     if latest_download is None:
