@@ -16,9 +16,12 @@ serving the day). Each artifact's ids are checked against the server's: nothing 
 nothing doubled. Targets (issue 11): paged wall <= 1.5x the page bound (pages / rate),
 <= 125 requests, client RSS <= 400 MiB; zstd artifact <= 20 % of the CSV, zstd wall
 within 10 % of paged, processing zstd within 1.25x of plain; server RSS < 1 GiB.
+``paged-nodigest`` and ``paged+zstd-nodigest`` are the same downloads with the artifact's
+SHA-256 not taken (issue 17: the digest chain costs at most 3 % of a day's download);
+they run after the settings they compare with, interleaved.
 
     python benchmarks/download_day.py [--latency 0.05] [--rate-limit 20] [--cap 10000]
-        [--only paged,paged+zstd] [--no-process]
+        [--only paged,paged-nodigest,paged+zstd,paged+zstd-nodigest] [--no-process]
 """
 
 from __future__ import annotations
@@ -47,7 +50,18 @@ SETTINGS = {
     "fixed-5min": ["--window-minutes", "5"],
     "paged": [],
     "paged+zstd": ["--artifact-compression", "zstd"],
+    "paged-nodigest": [],
+    "paged+zstd-nodigest": ["--artifact-compression", "zstd"],
 }
+# A sitecustomize for the -nodigest settings: the download as shipped but for the digest,
+# with no switch for it in the product.
+NO_DIGEST = """
+from swxsoc_reach.udl import artifact
+_made = artifact.DaySpool.__init__
+def _without_digest(self, *args, digest=True, **kwargs):
+    _made(self, *args, digest=False, **kwargs)
+artifact.DaySpool.__init__ = _without_digest
+"""
 
 
 @dataclass
@@ -151,9 +165,14 @@ def main() -> None:
         try:
             expected = server.day_ids(DAY)
             with tempfile.TemporaryDirectory(dir=Path.cwd(), prefix=".bench-download-") as tmp:
+                (Path(tmp) / "nodigest").mkdir()
+                (Path(tmp) / "nodigest" / "sitecustomize.py").write_text(NO_DIGEST)
+                undigested = {**env, "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(Path(tmp) / "nodigest"), env.get("PYTHONPATH", "")]))}
                 for name in chosen:
-                    results[name] = run_one(server, env, Path(tmp) / name, SETTINGS[name],
-                                            args, expected)
+                    results[name] = run_one(
+                        server, undigested if name.endswith("-nodigest") else env,
+                        Path(tmp) / name, SETTINGS[name], args, expected)
                 if not args.no_process:
                     for name in [n for n in ("paged", "paged+zstd") if n in results]:
                         out = Path(tmp) / name
@@ -207,7 +226,13 @@ def report(results: dict[str, dict[str, float]], args: argparse.Namespace, recor
         print(f"{name:<12} {r['wall']:>7.2f} {r['wall'] / bound:>8.2f} {r['requests']:>9} "
               f"{r['429']:>5} {r['records'] / r['wall']:>9,.0f} {r['rss'] / MIB:>8.0f} "
               f"{r['cpu']:>6.1f} {r['bytes'] / MIB:>7.1f}")
-    base, paged, packed = (results.get(n) for n in SETTINGS)
+    base, paged, packed, bare, bare_packed = (results.get(n) for n in SETTINGS)
+    for digested, undigested, label in ((paged, bare, "plain"), (packed, bare_packed, "zstd")):
+        if digested and undigested:
+            ratio = digested["wall"] / undigested["wall"]
+            print(f"digest chain ({label}): download wall {digested['wall']:.2f} s vs "
+                  f"{undigested['wall']:.2f} s without = {ratio:.3f}x"
+                  f", CPU {digested['cpu']:.1f} / {undigested['cpu']:.1f} s (target <= 1.03x)")
     if base and paged:
         print(f"paged vs fixed-5min: wall {paged['wall'] / base['wall']:.2f}x, requests "
               f"{paged['requests']}/{base['requests']}")

@@ -16,9 +16,13 @@ size before this issue). Prints wall and CPU seconds, peak RSS, CDF sizes and th
 ratios.
 Targets (full day): CDF <= 50 % of the uncompressed size, process <= 3.5 s and <= 1.5x
 the baseline, peak RSS <= 1 GiB; the fill-heavy CDF far smaller. ``--levels 1,3,6``
-adds a size/time row per gzip level (how the level was chosen).
+adds a size/time row per gzip level (how the level was chosen). ``--digests`` times the
+digest chain (issue 17: the artifact's SHA-256 taken while it is read, as ``process``
+does, which the figures above use) against no digest at all and against the summary
+hashing the artifact in a second read (before issue 17); target: the chain costs at
+most 3 % over none.
 
-    python benchmarks/process_day.py [--work-dir DIR] [--runs 1] [--levels 1,3,6]
+    python benchmarks/process_day.py [--work-dir DIR] [--runs 1] [--levels 1,3,6] [--digests]
 """
 
 from __future__ import annotations
@@ -43,15 +47,21 @@ DAY = dt.date(2026, 1, 1)
 GIB = 1024**3
 MIB = 1024**2
 # Each child prints {"seconds": ..., "peak_rss": bytes, ...} as its last line. argv:
-# artifact, output dir, day, gzip level ("" = as shipped).
+# artifact, output dir, day, gzip level ("" = as shipped), digests: "chain" (taken while
+# reading, as process does), "summary" (none while reading: the summary reads the
+# artifact again) or "none" (no SHA-256 at all).
 PROCESS = """
 import datetime as dt, json, resource, sys, time
 began = time.perf_counter()
 from swxsoc_reach.cdf import process_file
-from swxsoc_reach.cdf import write
+from swxsoc_reach.cdf import summary, write
 if sys.argv[4]:
     write.GZIP_LEVEL = int(sys.argv[4])
-(cdf,) = process_file(sys.argv[1], sys.argv[2], day=dt.date.fromisoformat(sys.argv[3]))
+if sys.argv[5] == "none":
+    summary.sha256_file = lambda path: ""
+check = (lambda records, sha256: None) if sys.argv[5] == "chain" else None
+(cdf,) = process_file(sys.argv[1], sys.argv[2], day=dt.date.fromisoformat(sys.argv[3]),
+                      check_read=check)
 seconds = time.perf_counter() - began
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": seconds, "cdf": str(cdf), "cdf_bytes": cdf.stat().st_size,
@@ -122,13 +132,30 @@ def child(code: str, *args: str) -> dict:
     return figures
 
 
-def process(source: Path, work_dir: Path, level: str = "") -> dict:
+def process(source: Path, work_dir: Path, level: str = "", digests: str = "chain") -> dict:
     """``process_file`` in a child, at ``level`` (``""``: as shipped), output thrown away."""
     with tempfile.TemporaryDirectory(dir=work_dir) as out:
-        return child(PROCESS, str(source), out, DAY.isoformat(), level)
+        return child(PROCESS, str(source), out, DAY.isoformat(), level, digests)
 
 
-def measure(kind: DayKind, work_dir: Path, runs: int, levels: list[str]) -> None:
+def measure_digests(source: Path, work_dir: Path, runs: int) -> None:
+    """The digest chain against no digest and against the summary's second read,
+    interleaved run by run so a busy machine weighs on each alike."""
+    figures: dict[str, list[dict]] = {"none": [], "summary": [], "chain": []}
+    for _ in range(runs):
+        for mode, found in figures.items():
+            found.append(process(source, work_dir, digests=mode))
+    none = statistics.median(r["seconds"] for r in figures["none"])
+    for mode, found in figures.items():
+        seconds = statistics.median(r["seconds"] for r in found)
+        cpu = statistics.median(r["cpu"] for r in found)
+        print(f"  digests {mode:<8}: {seconds:.2f} s ({seconds / none:.3f}x none), CPU "
+              f"{cpu:.2f} s")
+    print("  (target: chain <= 1.03x none)")
+
+
+def measure(kind: DayKind, work_dir: Path, runs: int, levels: list[str],
+            digests: bool = False) -> None:
     source = cached_day(work_dir, kind)
     shipped, off, bases = [], [], []
     for _ in range(runs):
@@ -161,6 +188,8 @@ def measure(kind: DayKind, work_dir: Path, runs: int, levels: list[str]) -> None
         figures = process(source, work_dir, level)
         print(f"  gzip level {level}: {figures['cdf_bytes'] / MIB:,.1f} MiB in "
               f"{figures['seconds']:.2f} s (+{figures['seconds'] - plain:.2f} s)")
+    if digests:
+        measure_digests(source, work_dir, max(runs, 3))
 
 
 def main() -> None:
@@ -171,10 +200,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="runs of each measurement")
     parser.add_argument("--levels", default="",
                         help="comma-separated gzip levels to compare, e.g. 1,3,6 (one run each)")
+    parser.add_argument("--digests", action="store_true",
+                        help="also time the digest chain against no digest (3 runs at least)")
     args = parser.parse_args()
     levels = [x for x in args.levels.split(",") if x]
     for kind in DAYS:
-        measure(kind, args.work_dir, args.runs, levels)
+        measure(kind, args.work_dir, args.runs, levels, args.digests)
 
 
 if __name__ == "__main__":

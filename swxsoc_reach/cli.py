@@ -140,6 +140,12 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
                         help="the product version process will make (default %(default)s): "
                         "a day whose product of this version (or later) exists is not "
                         "downloaded again, even when its artifact was deleted")
+    _add_rate_flags(parser)
+    parser.set_defaults(handler=_run_download)
+
+
+def _add_rate_flags(parser: argparse.ArgumentParser) -> None:
+    """The UDL client's flags: where, and how fast (``download`` and ``audit``)."""
     rate = parser.add_argument_group(
         "adaptive rate control (AIMD: additive increase, multiplicative decrease)")
     rate.add_argument("--max-concurrent-requests", type=_positive_int, default=4, metavar="N",
@@ -155,7 +161,6 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
                       help="the rate never drops below it (default %(default)s)")
     rate.add_argument("--max-rate", type=_positive_float, default=25.0, metavar="RPS",
                       help="the rate never rises above it (default %(default)s)")
-    parser.set_defaults(handler=_run_download)
 
 
 def _run_download(args: argparse.Namespace) -> RunReport:
@@ -252,6 +257,59 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
     _add_logging_flags(parser, quiet=(
         'no "plot: FILE" line on stderr (the report itself is the output)'))
     parser.set_defaults(handler=_run_status)
+
+
+def _add_audit(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("audit", help="each day against UDL's count, its digests and S3",
+                            description="Compare each day of a range with what UDL holds now "
+                            "(one count per day), its artifact and CDF with their recorded "
+                            "SHA-256, and with --s3-bucket its object in the bucket; record and "
+                            "print what differs. Exit codes: 0 report printed (with --check: "
+                            "every day in step), 1 drift found with --check, or UDL or S3 "
+                            "unreachable, 2 usage. See docs/operations.md.")
+    parser.add_argument("--telemetry-file", required=True, type=Path, metavar="PATH",
+                        help=f"the campaign's telemetry CSV (e.g. <download-dir>/{TELEMETRY_NAME})")
+    parser.add_argument("--start-date", required=True, metavar="YYYY-MM-DD",
+                        help="first day (inclusive, UTC)")
+    parser.add_argument("--end-date", required=True, metavar="YYYY-MM-DD",
+                        help="last day (inclusive, UTC)")
+    parser.add_argument("--sensor-id", default=ALL_SENSORS, metavar="ID",
+                        help="the campaign's sensor, or ALL (default %(default)s)")
+    parser.add_argument("--descriptor", default="QUICKLOOK", choices=DESCRIPTORS,
+                        help="UDL descriptor (default %(default)s)")
+    parser.add_argument("--s3-bucket", metavar="BUCKET",
+                        help="also check each uploaded day's object in this bucket")
+    parser.add_argument("--format", default="table", choices=("table", "csv", "json"),
+                        help="output format (default %(default)s)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when any day is not in step (for scripts and cron)")
+    parser.add_argument("--udl-url", metavar="URL",
+                        help="UDL base URL (default $UDL_BASE_URL, else "
+                        "https://unifieddatalibrary.com)")
+    parser.add_argument("--aws-region", metavar="REGION",
+                        help="region for the UDL secret and the bucket (default: boto3's chain)")
+    _add_rate_flags(parser)
+    _add_logging_flags(parser, quiet="no summary line")
+    parser.set_defaults(handler=_run_audit)
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    from swxsoc_reach.phases import audit
+    from swxsoc_reach.views.findings import FORMATTERS
+
+    start = parse_date(args.start_date, what="start date")
+    end = parse_date(args.end_date, what="end date")
+    check_range(start, end)
+    selection = DaySelection(start=start, end=end, telemetry_file=args.telemetry_file,
+                             sensor_id=check_sensor_id(args.sensor_id),
+                             descriptor=args.descriptor)
+    report = audit.run_from_cli(selection, args)
+    text = FORMATTERS[args.format](report)
+    if args.quiet and args.format == "table":
+        text = "".join(line + "\n" for line in text.splitlines()[:-1]
+                       if not line.endswith("in step"))
+    sys.stdout.write(text)
+    return report.exit_code if args.check else EXIT_OK
 
 
 def _add_restore(sub: argparse._SubParsersAction) -> None:
@@ -474,6 +532,7 @@ SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_download,
     _add_process,
     _add_status,
+    _add_audit,
     _add_restore,
     _add_report,
     _add_quicklook,

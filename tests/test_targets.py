@@ -117,7 +117,8 @@ def test_config_flags_mirror_the_cli(tmp_path: Path) -> None:
     assert config.process_flags(upload=True).endswith(
         "--upload-to-s3 --s3-bucket b-1 --receipt-dir uploads")
     download = make_config(tmp_path, download=True, udl_url="http://127.0.0.1:8080")
-    assert download.download_flags().endswith("--output-format csv --udl-url http://127.0.0.1:8080")
+    assert download.download_flags().endswith(
+        "--output-format csv --data-version 1.0.0 --udl-url http://127.0.0.1:8080")
 
 
 # --- rule patterns ----------------------------------------------------------------------

@@ -69,20 +69,25 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport
         selection=selection,
         output_dir=args.output_dir,
         udl_url=resolve_base_url(args.udl_url),
-        rate=RateSettings(
-            max_concurrent_requests=args.max_concurrent_requests,
-            initial_rate=args.initial_rate,
-            additive_increase=args.additive_increase,
-            multiplicative_decrease=args.multiplicative_decrease,
-            min_rate=args.min_rate,
-            max_rate=args.max_rate,
-        ).check(),
+        rate=rate_settings(args),
         compression=args.artifact_compression,
         window=dt.timedelta(minutes=args.window_minutes) if args.window_minutes else None,
         data_version=check_data_version(args.data_version),
     )
     credential = None if selection.dry_run else resolve_credential(args.aws_region)
     return run(request, credential)
+
+
+def rate_settings(args: argparse.Namespace) -> RateSettings:
+    """The AIMD settings of the rate flags (``cli._add_rate_flags``), checked."""
+    return RateSettings(
+        max_concurrent_requests=args.max_concurrent_requests,
+        initial_rate=args.initial_rate,
+        additive_increase=args.additive_increase,
+        multiplicative_decrease=args.multiplicative_decrease,
+        min_rate=args.min_rate,
+        max_rate=args.max_rate,
+    ).check()
 
 
 def plan(request: DownloadRequest, state: TelemetryState) -> list[DayPlan]:

@@ -114,14 +114,33 @@ class Uploader:
                                   "swxsoc configuration")
             head = self._client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except (BotoCoreError, ClientError, Boto3Error) as exc:
-            message = f"cannot upload to {where}: {self._explain(exc)}"
-            error = UploadUnavailableError if _unusable_target(exc) else UploadError
             # not chained: botocore's own text is not redacted, so it stays out of logs
-            raise error(redact(message, self._credentials)) from None
+            raise self._failure(f"cannot upload to {where}", exc) from None
         algorithm = confirm_stored(cdf_path, StoredObject.from_head(head), where, sent)
         logger.debug("%s: %d bytes confirmed (%s)", where, cdf_path.stat().st_size,
                      f"{algorithm} checksum" if algorithm else "size only")
         return UploadReceipt(self.bucket, key)
+
+    def stored(self, key: str) -> StoredObject | None:
+        """What the bucket holds at ``key`` (size, checksums), None when nothing; an endpoint,
+        bucket or credential that cannot be used raises ``UploadUnavailableError``."""
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._failure(f"cannot look up s3://{self.bucket}/{key}", exc) from None
+        except (BotoCoreError, Boto3Error) as exc:
+            raise self._failure(f"cannot look up s3://{self.bucket}/{key}", exc) from None
+        return StoredObject.from_head(head)
+
+    def _failure(self, what: str, exc: Exception) -> UploadError:
+        """The error for ``exc``: systemic when the target cannot be used at all; redacted."""
+        error = UploadUnavailableError if _unusable_target(exc) else UploadError
+        return error(redact(f"{what}: {self._explain(exc)}", self._credentials))
 
     def fetch(self, key: str, target: Path, sha256: str) -> None:
         """Write the object at ``key`` to ``target`` (atomically, and only when its bytes
@@ -134,8 +153,7 @@ class Uploader:
         try:
             fetch_object(self._client, self.bucket, key, target, sha256)
         except (BotoCoreError, ClientError, Boto3Error) as exc:
-            message = f"cannot fetch s3://{self.bucket}/{key}: {self._explain(exc)}"
-            raise UploadError(redact(message, self._credentials)) from None
+            raise self._failure(f"cannot fetch s3://{self.bucket}/{key}", exc) from None
 
     def _explain(self, exc: Exception) -> str:
         """Say what went wrong and what to fix, by exception class and S3 error code."""

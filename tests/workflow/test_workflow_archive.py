@@ -92,10 +92,12 @@ def test_workflow_keeps_an_uploaded_campaign_through_changes_pruning_versions_an
     assert "0 skipped" not in process.stdout and "2 skipped" in process.stdout
     assert udl_server.stats()["counters"].get("requests", 0) == 0
 
-    # an older version asked for: refused before any job, naming how many days
+    # the older version asked for again: its products are complete, nothing to do; one
+    # never made: refused before any job, naming how many days it would downgrade
     before = workflow.telemetry.read_bytes()
-    refused = workflow.run(config=config, expect=1)
-    assert "2 days have a newer version than 1.0.0" in refused.stderr
+    assert "nothing to do" in workflow.run(config=config).stderr
+    refused = workflow.run(config={**config, "data_version": "0.9.0"}, expect=1)
+    assert "2 days have a newer version than 0.9.0" in refused.stderr
     assert workflow.telemetry.read_bytes() == before
 
     # the whole data directory moved: the same state, and nothing to do
