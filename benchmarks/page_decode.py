@@ -35,13 +35,13 @@ import orjson
 
 from swxsoc_reach.errors import UdlError
 from swxsoc_reach.synthetic import iter_records
+from swxsoc_reach.testing.hostile_pages import hostile_pages
 from swxsoc_reach.udl import pages
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.pages import PageJob, process_page, transcode_page
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 WINDOW = Window(START, START + dt.timedelta(seconds=745))
-T_IN = "2026-01-01T00:00:01.000Z"
 REFUSED_S = 0.1  # the target for a refused page, C decline and Python refusal together
 
 
@@ -91,26 +91,6 @@ def usual_pages(repeat: int, old: Callable[..., Any] | None) -> None:
                 print(f"{fmt:<6} {name:<8} {seconds * 1e3:>8.1f} "
                       f"{seconds / len(records) * 1e6:>7.2f} {len(body) / seconds / 1e6:>7.0f} "
                       f"{python_s / seconds:>7.1f}x {ratio:>6.2f}")
-
-
-def wide_record(keys: int, reverse: bool = False) -> bytes:
-    names = [f"k{i:06d}" for i in range(keys)]
-    if reverse:
-        names.reverse()
-    return (f'{{"obTime":"{T_IN}",'.encode() + ",".join(f'"{n}":0' for n in names).encode()
-            + b"}")
-
-
-def hostile_pages() -> list[tuple[str, bytes, tuple[str, ...]]]:
-    """The issue's shapes: name, body, the day's columns given."""
-    tiny = b',{"obTime":"' + T_IN.encode() + b'"}'
-    forward = ("obTime", *(f"k{i:06d}" for i in range(65000)))
-    return [
-        ("65,000 keys, 1 record", b"[" + wide_record(65000) + b"]", ()),
-        ("8 records, keys reversed",
-         b"[" + b",".join([wide_record(65000, reverse=True)] * 8) + b"]", forward),
-        ("blow-up: wide + 500 tiny", b"[" + wide_record(65000) + tiny * 500 + b"]", ()),
-    ]
 
 
 def attempt(body: bytes, job: PageJob) -> str:

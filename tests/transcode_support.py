@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -44,3 +47,13 @@ def assert_same_cells(c_data: bytes, py_data: bytes) -> None:
         assert len(c_row) == len(py_row)
         for c_cell, py_cell in zip(c_row, py_row, strict=True):
             assert same_cell(c_cell, py_cell), (c_cell, py_cell)
+
+
+def timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    """``call()``'s result, or the exception it raised, and the seconds it took."""
+    began = time.perf_counter()
+    try:
+        result = call()
+    except Exception as exc:  # returned for the caller to check its type
+        result = exc
+    return result, time.perf_counter() - began

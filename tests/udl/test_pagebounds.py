@@ -5,34 +5,30 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from transcode_support import timed
 
 from swxsoc_reach.errors import UdlError
 from swxsoc_reach.synthetic import iter_records
+from swxsoc_reach.testing.hostile_pages import (
+    OB_TIME,
+    hostile_pages,
+    key_names,
+    tiny_records,
+    wide_record,
+)
 from swxsoc_reach.udl import pagebounds, pages
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.pages import PageJob, process_page, transcode_page
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 WINDOW = Window(T0, T0 + dt.timedelta(seconds=40))
-T_IN = "2026-01-01T00:00:01.000Z"  # inside WINDOW
+T_IN = OB_TIME  # inside WINDOW
 BOUND_S = 2.0  # generous: each of these takes milliseconds; main took 15-305 s in C
-
-
-def timed(call: Callable[[], Any]) -> tuple[Any, float]:
-    """``call()``'s result (or the exception it raised) and the seconds it took."""
-    began = time.perf_counter()
-    try:
-        result = call()
-    except Exception as exc:  # returned for the caller to check
-        result = exc
-    return result, time.perf_counter() - began
 
 
 def assert_refused(body: bytes, job: PageJob, words: str) -> None:
@@ -47,16 +43,10 @@ def assert_refused(body: bytes, job: PageJob, words: str) -> None:
     assert "\n" not in message and len(message) < 300, message
     assert f"chunk {WINDOW.label}" in message and words in message, message
     assert not job.path.exists()
-    assert (c_s, py_s) < (BOUND_S, BOUND_S)
+    assert c_s < BOUND_S and py_s < BOUND_S, (c_s, py_s)
 
 
-def wide_record(keys: int, reverse: bool = False) -> bytes:
-    """A record in WINDOW with ``keys`` keys besides obTime (the issue's reproducer)."""
-    names = [f"k{i:06d}" for i in range(keys)]
-    if reverse:
-        names.reverse()
-    return (f'{{"obTime":"{T_IN}",'.encode() + ",".join(f'"{n}":0' for n in names).encode()
-            + b"}")
+HOSTILE = {name: (body, columns) for name, body, columns in hostile_pages()}
 
 
 @pytest.mark.parametrize("output_format", ["csv", "json"])
@@ -64,7 +54,7 @@ def test_page_with_65000_keys_in_one_record_is_refused_at_once(
         tmp_path: Path, output_format: str) -> None:
     """Reproducer 1: one 780 KB record of 65,000 keys took 23 s in C (a scan of the columns
     for each field); now past MAX_COLUMNS, declined and refused in milliseconds."""
-    body = b"[" + wide_record(65000) + b"]"
+    body, _ = HOSTILE["65,000 keys, 1 record"]
     assert_refused(body, PageJob(WINDOW, tmp_path / "s", output_format), "keys (columns)")
 
 
@@ -72,8 +62,7 @@ def test_records_with_reversed_keys_and_the_days_columns_are_refused_at_once(
         tmp_path: Path) -> None:
     """Reproducer 1 (305 s in C on main): 8 records of 65,000 keys in reverse order, the
     day's columns given in forward order."""
-    body = b"[" + b",".join(wide_record(65000, reverse=True) for _ in range(8)) + b"]"
-    columns = ("obTime", *(f"k{i:06d}" for i in range(65000)))
+    body, columns = HOSTILE["8 records, keys reversed"]
     assert_refused(body, PageJob(WINDOW, tmp_path / "s", "csv", columns=columns),
                    "keys (columns)")
 
@@ -83,7 +72,7 @@ def test_reversed_keys_within_the_column_bound_cost_one_lookup_a_field(
     """Keys in another order than the columns (every hint missing) are taken by C, with
     Python's bytes: the hash finds each column."""
     body = b"[" + b",".join(wide_record(250, reverse=True) for _ in range(8)) + b"]"
-    columns = ("obTime", *(f"k{i:06d}" for i in range(250)))
+    columns = ("obTime", *key_names(250))
     c_job = PageJob(WINDOW, tmp_path / "c", "csv", columns=columns)
     py_job = PageJob(WINDOW, tmp_path / "py", "csv", columns=columns)
     outcome = transcode_page(body, c_job)
@@ -97,8 +86,7 @@ def test_page_whose_csv_would_blow_up_is_refused_before_writing(tmp_path: Path,
                                                                 keys: int) -> None:
     """Reproducer 2: one wide record then many tiny ones wrote a cell a column a row (98
     MB of CSV from 723 KB, 28.6 s in C): refused, by the columns or by the cells bound."""
-    tiny = b',{"obTime":"' + T_IN.encode() + b'"}'
-    body = b"[" + wide_record(keys) + tiny * 500 + b"]"
+    body = b"[" + wide_record(keys) + tiny_records(500) + b"]"
     words = "keys (columns)" if keys > pagebounds.MAX_COLUMNS else "bytes of CSV cells"
     assert_refused(body, PageJob(WINDOW, tmp_path / "s", "csv"), words)
 
@@ -106,7 +94,7 @@ def test_page_whose_csv_would_blow_up_is_refused_before_writing(tmp_path: Path,
 def page_at_the_cells_bound(extra: int) -> bytes:
     """A 200-key record then tiny records: as many as the cells bound allows, plus
     ``extra``."""
-    tiny = b',{"obTime":"' + T_IN.encode() + b'"}'
+    tiny = tiny_records(1)
     wide = wide_record(199)
     columns = 200
     size = len(wide) + 2  # the brackets

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
-from transcode_support import assert_same_cells, spool
+from transcode_support import assert_same_cells, spool, timed
 
 from swxsoc_reach.errors import UdlError
 from swxsoc_reach.synthetic import SyntheticOptions, iter_records
@@ -144,16 +143,6 @@ def pages(draw: st.DrawFn) -> tuple[bytes, PageJob]:
 
 
 # ---- the property -------------------------------------------------------------------------
-
-
-def timed(call: Any) -> tuple[Any, float]:
-    """``call()``'s result, or the exception it raised, and the seconds it took."""
-    began = time.perf_counter()
-    try:
-        result = call()
-    except Exception as exc:  # the property looks at its type
-        result = exc
-    return result, time.perf_counter() - began
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, phases=PHASES, database=None,
