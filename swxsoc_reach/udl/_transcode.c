@@ -48,7 +48,8 @@
  *     the body's size plus OUTPUT_ALLOWANCE; a real page writes 0.65 times its size
  *     in all (a sparse real record: under 4 times). Checked before allocating; the
  *     values themselves add at most twice the body (quotes doubled). JSON writes each
- *     kept record once, never more than the body.
+ *     kept record once, never more than the body (Python's orjson: at most about 5
+ *     times, rewriting a number such as 1e15 in full).
  * pagebounds.py holds the same numbers for the Python path, which refuses (UdlError)
  * a page past them; the module exports them so a test can compare. */
 
