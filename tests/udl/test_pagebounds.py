@@ -12,8 +12,13 @@ import orjson
 import pytest
 from transcode_support import timed
 
+from swxsoc_reach.cli import main
 from swxsoc_reach.errors import UdlError
+from swxsoc_reach.paths import artifact_name
 from swxsoc_reach.synthetic import iter_records
+from swxsoc_reach.telemetry.schema import Status
+from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
+from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.testing.hostile_pages import (
     OB_TIME,
     hostile_pages,
@@ -169,3 +174,26 @@ def test_page_of_real_records_is_far_within_the_bounds() -> None:
     cells = len(records) * (3 * 50 + 1)
     assert cells * 10 < pagebounds.MAX_OUTPUT_RATIO * len(body)
     assert max(map(len, records)) * 6 < pagebounds.MAX_COLUMNS
+
+
+def test_download_of_a_hostile_answer_fails_the_day_at_once_naming_the_chunk(
+        udl_server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the real CLI: the local UDL server answers every query of the day with the
+    blow-up page; the day ends FAILED in seconds, one line naming the chunk, nothing
+    written under the artifact's name (on main: ~30 s a chunk and ~100 MB of CSV each)."""
+    day = dt.date(2026, 1, 1)
+    udl_server.configure(hostile_days=frozenset({day}))
+    (status, seconds) = timed(lambda: main(
+        ["download", "--start-date", day.isoformat(), "--end-date", day.isoformat(),
+         "--sensor-id", "REACH-135", "--output-dir", str(tmp_path), "--udl-url",
+         udl_server.url]))
+    assert status == 1
+    assert seconds < 30  # generous: the refusal itself takes milliseconds
+    [row] = [r for r in TelemetryStore(tmp_path / TELEMETRY_NAME).read()
+             if r.status is Status.FAILED]
+    assert row.error_type == "UdlError"
+    assert row.error_message.startswith(f"UDL answer for chunk {day}T00:00:00Z: its records "
+                                         "hold 65001 or more keys")
+    failed = [line for line in capsys.readouterr().err.splitlines() if "FAILED" in line]
+    assert len(failed) == 1 and "Traceback" not in failed[0]
+    assert not (tmp_path / artifact_name(day, "REACH-135", "csv")).exists()
