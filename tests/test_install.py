@@ -85,3 +85,17 @@ def test_download_without_the_decoder_completes_a_day_and_says_so_once(
     assert len(notes) == 1, result.stderr
     assert "INFO" in notes[0] and "CPU" in notes[0], notes
     assert "Traceback" not in result.stderr
+
+
+def test_source_tree_without_the_decoder_runs_on_the_python_path(installed) -> None:
+    """A clone never built (a second checkout on a shared file system), on PYTHONPATH
+    of the test venv's python: no ModuleNotFoundError, the Python path."""
+    _, source = installed
+    result = subprocess.run(
+        [sys.executable, "-c", "import swxsoc_reach.udl.pages as p; "
+         "print(p.__file__, p.transcode, p.note_decoder())"],
+        env=clean_env(PYTHONPATH=str(source)), cwd=source.parent, capture_output=True,
+        text=True, timeout=TIMEOUT_S)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(source / "swxsoc_reach" / "udl" / "pages.py"),
+                                     "None", "False"]
