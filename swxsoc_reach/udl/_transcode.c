@@ -36,7 +36,7 @@
  * 25-40 keys and nests at most 2 deep (seoList: a list holding one object; senPos: a
  * list of floats). With a wide margin:
  *   - MAX_COLUMNS 256 columns a page (the day's given plus the page's new keys;
- *     UDL's whole SpaceEnvObservation model has about 50): a column is found by a
+ *     udl.md names 34 keys, the newer ones included): a column is found by a
  *     hash of its name (COLUMN_SLOTS open-addressed slots), so a record with keys
  *     in any order costs one lookup a field, never a scan of the columns;
  *   - MAX_DEPTH 16 levels of arrays and objects inside a record (seoList's list is
@@ -46,7 +46,8 @@
  *     500 small ones: 98 MB from 723 KB). The cells alone, kept x (3 x columns + 1)
  *     bytes (an empty quoted cell and its comma), may not pass MAX_OUTPUT_RATIO times
  *     the body's size plus OUTPUT_ALLOWANCE; a real page writes 0.65 times its size
- *     in all (a sparse real record: under 4 times). Checked before allocating; the
+ *     in all (records holding only their obTime, under 40 columns: 3.2 times).
+ *     Checked before allocating; the
  *     values themselves add at most twice the body (quotes doubled). JSON writes each
  *     kept record once, never more than the body (Python's orjson: at most about 5
  *     times, rewriting a number such as 1e15 in full).
