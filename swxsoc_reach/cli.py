@@ -122,7 +122,10 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("download", help="Phase 1: one artifact per UTC day from UDL",
                             description="Download REACH observations from UDL, one artifact "
                             "per UTC day, resumable. Exit codes: 0 done, 1 a day FAILED, 2 usage. "
-                            "See docs/download.md.")
+                            "Pages are decoded in C when the package was installed with a C "
+                            "compiler; without it in Python: the same artifact for about 6x "
+                            "(CSV) or 4x (JSON) the CPU time a page, and the log says so "
+                            "(INFO). See docs/download.md.")
     parser.add_argument("--output-dir", required=True, type=Path, metavar="PATH",
                         help="where the day artifacts go (created if missing)")
     _add_day_flags(parser, telemetry_help=f"append-only telemetry CSV "

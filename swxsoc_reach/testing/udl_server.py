@@ -41,6 +41,7 @@ import orjson
 
 from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.synthetic import SyntheticOptions
+from swxsoc_reach.testing.hostile_pages import blow_up_page
 from swxsoc_reach.testing.processes import stop_process
 from swxsoc_reach.testing.udl_data import (
     MEMORY_RECORDS,
@@ -49,6 +50,7 @@ from swxsoc_reach.testing.udl_data import (
     page,
     parse_query,
 )
+from swxsoc_reach.udl.chunks import format_udl_time
 from swxsoc_reach.udl.client import API_PATH
 
 HOST = "127.0.0.1"
@@ -65,6 +67,7 @@ class ServerConfig:
     empty_days: frozenset[dt.date] = frozenset()  # no record at all
     fail_days: tuple[tuple[dt.date, int], ...] = ()  # (day, status): every query starting that day
     garbage_days: frozenset[dt.date] = frozenset()  # answer 200 with a body that is not JSON
+    hostile_days: frozenset[dt.date] = frozenset()  # 200, hostile_pages.blow_up_page at q.lo
     cap: int = 10_000  # records per answer at most
     latency_s: float = 0.0  # before every API answer
     rate_limit: float | None = None  # requests/s; more are answered 429
@@ -229,6 +232,9 @@ class _Handler(BaseHTTPRequestHandler):
         if q.lo.date() in config.garbage_days:
             return self._answer(state, entry, 200,
                                 b"<html><body>Service maintenance</body></html>", "text/html",
+                                truncate=truncate)
+        if q.lo.date() in config.hostile_days:
+            return self._answer(state, entry, 200, blow_up_page(format_udl_time(q.lo)),
                                 truncate=truncate)
         found = state.store.find(config.data, q, config.empty_days)
         if path == COUNT_PATH:

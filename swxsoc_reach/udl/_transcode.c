@@ -9,14 +9,16 @@
  * it always did:
  *   - the body is not one JSON array of objects, or is not valid JSON (cut
  *     off, a maintenance page, NaN, ...), or is 4 GiB or more, holds a byte
- *     >= 0x80 or a \u escape of a surrogate (paired or not), or nests deeper
- *     than MAX_DEPTH;
+ *     >= 0x80 or a \u escape of a surrogate (paired or not), or a record's
+ *     arrays and objects nest deeper than MAX_DEPTH (any record);
  *   - a number is longer than MAX_NUMBER_LEN or has 3 or more exponent digits
  *     (it might not be finite);
  *   - a key has an escape or is longer than 255 bytes;
  *   - a record's obTime is not 24 characters with '.' at 19 and 'Z' at 23 (the
  *     test chunks._is_canonical makes), or the kept records are not in time order;
- *   - a kept record repeats a key, or the page's columns would pass 65,536;
+ *   - a kept record repeats a key, or the page's columns (the columns given,
+ *     then the kept records' new keys) would pass MAX_COLUMNS;
+ *   - CSV only: the rows' cells would write more than the bound below;
  *   - CSV only: a kept record's plain (not nested) string value has an escape;
  *   - an id must be looked at (seen ids to drop, or ids to report) and is not
  *     a string, or has an escape (only the ids of records in the window are).
@@ -26,14 +28,42 @@
  * false as written (1.50 stays 1.50); arrays and objects as compact JSON in a
  * quoted cell (quotes doubled; copied as written, so a nested object that
  * repeats a key keeps both, where Python keeps the last), their columns
- * reported as nested. JSON output: the kept records, compact, joined by commas. */
+ * reported as nested. JSON output: the kept records, compact, joined by commas.
+ *
+ * Bounded work (issue 20): UDL's answers are untrusted bytes, and this runs with the
+ * GIL released where nothing can interrupt it, so every page costs time linear in
+ * its size and memory linear in it too. A REACH record (udl.md "A REACH record") has
+ * 25-40 keys and nests at most 2 deep (seoList: a list holding one object; senPos: a
+ * list of floats). With a wide margin:
+ *   - MAX_COLUMNS 256 columns a page (the day's given plus the page's new keys;
+ *     udl.md names 34 keys, the newer ones included): a column is found by a
+ *     hash of its name (COLUMN_SLOTS open-addressed slots), so a record with keys
+ *     in any order costs one lookup a field, never a scan of the columns;
+ *   - MAX_DEPTH 16 levels of arrays and objects inside a record (seoList's list is
+ *     level 1, its object level 2), which also bounds the C stack;
+ *   - CSV: a row has a cell for every column, so a few records with many keys and
+ *     many tiny records would write columns x rows cells (one 65,000-key record and
+ *     500 small ones: 98 MB from 723 KB). The cells alone, kept x (3 x columns + 1)
+ *     bytes (an empty quoted cell and its comma), may not pass MAX_OUTPUT_RATIO times
+ *     the body's size plus OUTPUT_ALLOWANCE; a real page writes 0.65 times its size
+ *     in all (records holding only their obTime, under 40 columns: 3.2 times).
+ *     Checked before allocating; the
+ *     values themselves add at most twice the body (quotes doubled). JSON writes each
+ *     kept record once, never more than the body (Python's orjson: at most about 5
+ *     times, rewriting a number such as 1e15 in full).
+ * pagebounds.py holds the same numbers for the Python path, which refuses (UdlError)
+ * a page past them; the module exports them so a test can compare. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH 16
+#define MAX_COLUMNS 256
+#define COLUMN_SLOTS 1024  /* a power of two over 2 x MAX_COLUMNS: short probes */
+#define MAX_OUTPUT_RATIO 8
+#define OUTPUT_ALLOWANCE 65536
 #define CANONICAL_LEN 24
 #define MAX_NUMBER_LEN 64  /* with at most 2 exponent digits: finite as a double */
 
@@ -177,12 +207,12 @@ static int after_member(Parser *ps, char close) {
     return c == close ? 1 : c == ',' ? 0 : -1;
 }
 
-/* Any value, not kept apart: what nested arrays and objects hold. */
+/* Any value, not kept apart: what nested arrays and objects hold; ``depth`` is the
+ * level an array or object here would be at. */
 static int skip_value(Parser *ps, int depth) {
     const char *text;
     Py_ssize_t len;
     int escaped;
-    if (depth > MAX_DEPTH) return 0;
     skip_blank(ps);
     if (ps->p >= ps->end) return 0;
     switch (*ps->p) {
@@ -196,6 +226,7 @@ static int skip_value(Parser *ps, int depth) {
         return scan_word(ps, "null", 4);
     case '[':
     case '{': {
+        if (depth > MAX_DEPTH) return 0;
         char close = *ps->p == '[' ? ']' : '}';
         int object = close == '}';
         ps->p++;
@@ -357,62 +388,85 @@ typedef struct {
 } Column;
 
 typedef struct {
-    Column *items;  /* the caller's columns, then the page's new keys */
-    Py_ssize_t count, cap;
+    Column items[MAX_COLUMNS];  /* the caller's columns, then the page's new keys */
+    Py_ssize_t count;
+    uint16_t slots[COLUMN_SLOTS];  /* column index + 1 by hash of its name; 0: free */
 } Columns;
 
-static int add_column(Columns *cols, const char *name, Py_ssize_t len) {
-    if (!grow((void **)&cols->items, &cols->cap, cols->count + 1, sizeof(Column))) return 0;
-    cols->items[cols->count++] = (Column){.name = name, .len = len, .nested = 0};
+static size_t hash_name(const char *name, Py_ssize_t len) {  /* FNV-1a */
+    uint32_t h = 2166136261u;
+    for (Py_ssize_t i = 0; i < len; i++) h = (h ^ (unsigned char)name[i]) * 16777619u;
+    return h & (COLUMN_SLOTS - 1);
+}
+
+/* The column named ``name``, or -1; ``*slot``: where it is or would go. */
+static Py_ssize_t lookup_column(const Columns *cols, const char *name, Py_ssize_t len,
+                                size_t *slot) {
+    size_t i = hash_name(name, len);
+    for (; cols->slots[i]; i = (i + 1) & (COLUMN_SLOTS - 1)) {
+        const Column *c = &cols->items[cols->slots[i] - 1];
+        if (c->len == len && memcmp(c->name, name, (size_t)len) == 0) break;
+    }
+    *slot = i;
+    return (Py_ssize_t)cols->slots[i] - 1;
+}
+
+/* A new column (its name not one of them); 0 when there are MAX_COLUMNS already. */
+static int add_column(Columns *cols, const char *name, Py_ssize_t len, size_t slot) {
+    if (cols->count >= MAX_COLUMNS) return 0;
+    cols->items[cols->count] = (Column){.name = name, .len = len, .nested = 0};
+    cols->slots[slot] = (uint16_t)++cols->count;
     return 1;
 }
 
-static Py_ssize_t find_column(const Columns *cols, const Field *f, Py_ssize_t hint) {
+/* The field's column (the one at ``hint`` first: records mostly keep one key order),
+ * added when new; -1 when that would pass MAX_COLUMNS. */
+static Py_ssize_t find_column(Columns *cols, const Field *f, Py_ssize_t hint) {
     const Column *c = cols->items;
     if (hint < cols->count && is_key(f, c[hint].name, c[hint].len)) return hint;
-    for (Py_ssize_t i = 0; i < cols->count; i++)
-        if (is_key(f, c[i].name, c[i].len)) return i;
-    return -1;
+    size_t slot;
+    Py_ssize_t found = lookup_column(cols, f->key, f->key_len, &slot);
+    if (found >= 0) return found;
+    return add_column(cols, f->key, f->key_len, slot) ? cols->count - 1 : -1;
+}
+
+/* What the rows' cells alone write (an empty quoted cell and its comma each), and
+ * whether that passes the bound for a body of ``body_len`` bytes (top comment). */
+static Py_ssize_t cell_bytes(Py_ssize_t nkept, Py_ssize_t ncolumns) {
+    return nkept * (3 * ncolumns + 1);
+}
+
+static int within_output_bound(Py_ssize_t nkept, Py_ssize_t ncolumns, Py_ssize_t body_len) {
+    return cell_bytes(nkept, ncolumns) <= MAX_OUTPUT_RATIO * body_len + OUTPUT_ALLOWANCE;
 }
 
 /* Every kept record's fields to columns (new keys added in order of first sight; each
- * field's ``column``); returns a bound on the bytes ``write_csv`` or ``write_json`` writes, 0 to decline
- * (a key twice in a record; too many columns; an escape in a plain string of a CSV
- * row), -1 no memory. */
+ * field's ``column``); returns a bound on the bytes ``write_csv`` or ``write_json``
+ * writes, 0 to decline (a key twice in a record; more than MAX_COLUMNS columns; an
+ * escape in a plain string of a CSV row; CSV cells past the output bound). One hash
+ * lookup a field at most: time linear in the kept records' size. */
 static Py_ssize_t map_columns(Parser *ps, const Py_ssize_t *kept, Py_ssize_t nkept,
-                              Columns *cols, int csv) {
-    unsigned char *used = NULL;
-    Py_ssize_t cap = 0, bytes = 1, result = 0;
+                              Columns *cols, int csv, Py_ssize_t body_len) {
+    Py_ssize_t used[MAX_COLUMNS];  /* the last record (k + 1) that used each column */
+    Py_ssize_t bytes = 1;
+    memset(used, 0, sizeof(used));
     for (Py_ssize_t k = 0; k < nkept; k++) {
         const Record *rec = &ps->records[kept[k]];
         for (Py_ssize_t j = 0; j < rec->count; j++) {
             Field *f = &ps->fields[rec->first + j];
             Py_ssize_t c = find_column(cols, f, j);
-            if (c < 0) {
-                if (cols->count > UINT16_MAX) goto done;
-                if (!add_column(cols, f->key, f->key_len)) goto no_memory;
-                c = cols->count - 1;
-            }
+            if (c < 0) return 0;
+            if (used[c] == k + 1) return 0;  /* the key twice in this record */
+            used[c] = k + 1;
             f->column = (uint16_t)c;
-            if (csv && f->kind == K_STR && f->escaped) goto done;
+            if (csv && f->kind == K_STR && f->escaped) return 0;
             if (f->kind == K_ARR || f->kind == K_OBJ) cols->items[c].nested = 1;
         }
-        if (!grow((void **)&used, &cap, cols->count, 1)) goto no_memory;
-        memset(used, 0, (size_t)cols->count);
-        for (Py_ssize_t j = 0; j < rec->count; j++) {
-            uint16_t c = ps->fields[rec->first + j].column;
-            if (used[c]) goto done;
-            used[c] = 1;
-        }
-        bytes += 2 * rec->len + 1;  /* quotes doubled at most */
+        bytes += (csv ? 2 : 1) * rec->len + 1;  /* CSV: quotes doubled at most */
     }
-    result = bytes + nkept * (3 * cols->count + 1);  /* commas for absent keys */
-    goto done;
-no_memory:
-    result = -1;
-done:
-    PyMem_RawFree(used);
-    return result;
+    if (!csv) return bytes;
+    if (!within_output_bound(nkept, cols->count, body_len)) return 0;
+    return bytes + cell_bytes(nkept, cols->count);  /* commas and "" for absent keys */
 }
 
 /* One CSV row per kept record, one cell per column, written at ``w``; the end of what it
@@ -526,16 +580,16 @@ static int filter_ids(const Parser *ps, Py_ssize_t *kept, Py_ssize_t *nkept, PyO
     return 1;
 }
 
-/* The caller's columns (their names stay owned by the ``names`` tuple); 0 a Python error. */
+/* The caller's columns (their names stay owned by the ``names`` tuple; at most
+ * MAX_COLUMNS, checked before); 1 ok, 0 decline (a name twice), -1 a Python error. */
 static int load_columns(PyObject *names, Columns *cols) {
     for (Py_ssize_t i = 0, n = PyTuple_GET_SIZE(names); i < n; i++) {
         Py_ssize_t len;
+        size_t slot;
         const char *text = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(names, i), &len);
-        if (text == NULL) return 0;
-        if (!add_column(cols, text, len)) {
-            PyErr_NoMemory();
-            return 0;
-        }
+        if (text == NULL) return -1;
+        if (lookup_column(cols, text, len, &slot) >= 0) return 0;
+        add_column(cols, text, len, slot);
     }
     return 1;
 }
@@ -579,14 +633,14 @@ static PyObject *transcode(PyObject *Py_UNUSED(self), PyObject *args) {
         return NULL;
     PyObject *result = NULL, *ids = NULL, *data = NULL;
     Parser ps = {.p = body.buf, .end = (const char *)body.buf + body.len};
-    Columns cols = {0};
+    Columns *cols = NULL;  /* 10 KB: on the heap */
     Py_ssize_t *kept = NULL, nkept = 0, repeated = 0;
     int ok;
     if (lo_len != CANONICAL_LEN || hi_len != CANONICAL_LEN) {
         PyErr_SetString(PyExc_ValueError, "window bounds must be UDL's 24-character form");
         goto done;
     }
-    if (body.len >= UINT32_MAX || PyTuple_GET_SIZE(names) > UINT16_MAX) goto done;
+    if (body.len >= UINT32_MAX || PyTuple_GET_SIZE(names) > MAX_COLUMNS) goto done;
     Py_BEGIN_ALLOW_THREADS
     /* sized for REACH's records (~780 bytes, 25 fields): no regrowth on a typical page */
     ok = grow((void **)&ps.fields, &ps.cap_fields, body.len / 24 + 64, sizeof(Field)) &&
@@ -605,11 +659,15 @@ static PyObject *transcode(PyObject *Py_UNUSED(self), PyObject *args) {
         ok = filter_ids(&ps, kept, &nkept, seen, ids, &repeated);
         if (ok <= 0) goto done;
     }
-    if (!load_columns(names, &cols)) goto done;
+    if ((cols = PyMem_RawCalloc(1, sizeof(Columns))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (load_columns(names, cols) <= 0) goto done;
     Py_ssize_t bound = 1;
     if (nkept) {
         Py_BEGIN_ALLOW_THREADS
-        bound = map_columns(&ps, kept, nkept, &cols, csv);
+        bound = map_columns(&ps, kept, nkept, cols, csv, body.len);
         Py_END_ALLOW_THREADS
     }
     if (bound < 0) PyErr_NoMemory();
@@ -619,7 +677,7 @@ static PyObject *transcode(PyObject *Py_UNUSED(self), PyObject *args) {
     char *start = PyBytes_AS_STRING(data), *end = start;
     if (nkept) {
         Py_BEGIN_ALLOW_THREADS
-        end = csv ? write_csv(&ps, kept, nkept, &cols, start) : write_json(&ps, kept, nkept, start);
+        end = csv ? write_csv(&ps, kept, nkept, cols, start) : write_json(&ps, kept, nkept, start);
         Py_END_ALLOW_THREADS
         if (end == NULL) {
             PyErr_NoMemory();
@@ -628,8 +686,8 @@ static PyObject *transcode(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     if (_PyBytes_Resize(&data, end - start) < 0) goto done;
     {
-        PyObject *all = column_names(&cols, 0);
-        PyObject *held = all == NULL ? NULL : column_names(&cols, 1);
+        PyObject *all = column_names(cols, 0);
+        PyObject *held = all == NULL ? NULL : column_names(cols, 1);
         if (all != NULL && held != NULL)
             result = Py_BuildValue("nnOOOOn", ps.nrecords, nkept, data, ids ? ids : Py_None,
                                    all, held, repeated);
@@ -643,7 +701,7 @@ done:
     PyMem_RawFree(ps.fields);
     PyMem_RawFree(ps.records);
     PyMem_RawFree(kept);
-    PyMem_RawFree(cols.items);
+    PyMem_RawFree(cols);
     PyBuffer_Release(&body);
     return result;
 }
@@ -663,5 +721,15 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__transcode(void) {
     init_tables();
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    /* the bounds, for pagebounds.py's test: both paths must use the same numbers */
+    if (PyModule_AddIntConstant(m, "MAX_COLUMNS", MAX_COLUMNS) < 0 ||
+        PyModule_AddIntConstant(m, "MAX_DEPTH", MAX_DEPTH) < 0 ||
+        PyModule_AddIntConstant(m, "MAX_OUTPUT_RATIO", MAX_OUTPUT_RATIO) < 0 ||
+        PyModule_AddIntConstant(m, "OUTPUT_ALLOWANCE", OUTPUT_ALLOWANCE) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -93,12 +93,15 @@ class DaySpool:
         """Spool page ``page`` of window number ``index`` (thread-safe); see ``PageJob``."""
         assert self._dir is not None, "DaySpool used outside its with block"
         path = self._dir / f"{index:06d}-{page:05d}"
+        in_c = True  # until the C path declines: a page it declined goes to Python only
         while True:
             names, nested = self._columns.snapshot()
             job = PageJob(window, path, self._format, seen, ids_from, names, nested,
                           self._compression)
-            outcome = transcode_page(body, job)  # in this thread, the GIL released
+            # in this thread, the GIL released
+            outcome = transcode_page(body, job) if in_c else None
             if outcome is None:
+                in_c = False
                 outcome = (process_page(body, job) if self._decoders is None
                            else self._decoders.submit(process_page, body, job).result())
             if not outcome.kept or self._format != "csv":

@@ -40,13 +40,24 @@ def time_key(text: object) -> str:
     """
     match = _ISO.match(text) if isinstance(text, str) else None
     if match is None:
-        raise UdlError(f"record with an unreadable obTime {text!r}")
+        raise UdlError(f"record with an unreadable obTime {_describe(text)}")
     date, clock, fraction, zone = match.groups()
     digits = ((fraction or "") + "000000000")[:9]
     if zone not in (None, "Z", "+00:00", "+0000", "-00:00", "-0000"):
-        moment = dt.datetime.fromisoformat(f"{date}T{clock}{zone}").astimezone(dt.UTC)
+        try:
+            moment = dt.datetime.fromisoformat(f"{date}T{clock}{zone}").astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # no such date, time or offset
+            raise UdlError(f"record with an unreadable obTime {_describe(text)}") from None
         date, clock = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S")
     return f"{date}T{clock}.{digits}"
+
+
+def _describe(value: object) -> str:
+    """A short one-line account of an untrusted value (a string's first 40 characters; of
+    anything else its type only: a list 1,000 deep has no repr)."""
+    if isinstance(value, str):
+        return repr(value[:40]) + ("..." if len(value) > 40 else "")
+    return f"of type {type(value).__name__}"
 
 
 def _is_canonical(text: str) -> bool:

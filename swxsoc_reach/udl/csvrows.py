@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from swxsoc_reach.udl import pagebounds
+
 _CONTAINERS = (list, dict)
 # In a fast-encoded CSV text every nested value is a quoted cell; a bracket
 # opening a cell means a container slipped into a plain column.
@@ -26,10 +28,6 @@ _CELL_OPENS_CONTAINER = (b",[", b",{", b"\n[", b"\n{")
 
 class _NewKeysError(Exception):
     """A record holds keys the column list does not have yet."""
-
-    def __init__(self, record: dict[str, Any]) -> None:
-        super().__init__("new keys")
-        self.record = record
 
 
 class CsvColumns:
@@ -64,13 +62,19 @@ class CsvColumns:
             self.names += tuple(name for name in names if name not in known)
             return False
 
-    def add(self, record: dict[str, Any]) -> None:
-        """Append the keys of ``record`` not seen before."""
+    def add(self, records: Sequence[dict[str, Any]]) -> None:
+        """Append the keys of ``records`` not seen before, in order of first sight."""
         with self._lock:
             known = set(self.names)
-            new = tuple(key for key in record if key not in known)
-            self.names += new
-            self.nested |= {key for key in new if isinstance(record[key], _CONTAINERS)}
+            names, nested = list(self.names), set(self.nested)
+            for record in records:
+                if known.issuperset(record):
+                    continue
+                new = [key for key in record if key not in known]
+                known.update(new)
+                names += new
+                nested.update(key for key in new if isinstance(record[key], _CONTAINERS))
+            self.names, self.nested = tuple(names), frozenset(nested)
 
     def mark_nested(self, names: set[str]) -> None:
         """Remember columns found holding lists or objects (keeps later windows fast)."""
@@ -82,22 +86,25 @@ class CsvColumns:
         return _csv_line(self.names)
 
 
-def encode_csv(records: Sequence[dict[str, Any]], columns: CsvColumns) -> tuple[int, bytes]:
+def encode_csv(records: Sequence[dict[str, Any]], columns: CsvColumns,
+               body_bytes: int) -> tuple[int, bytes]:
     """Encode records as CSV lines; return the number of columns used and the bytes.
 
-    New keys are added to ``columns`` first, so the column count names a prefix
-    of the day's final column list.
+    New keys are added to ``columns`` first (all of them at the first record that
+    has one, so the records are encoded at most twice), so the column count names a
+    prefix of the day's final column list. Raises ``UdlError`` before encoding when
+    the rows' cells would pass ``pagebounds`` for an answer of ``body_bytes``.
     """
-    while True:
-        names, nested = columns.names, columns.nested
-        try:
-            text = _encode_fast(records, names, nested)
-        except _NewKeysError as exc:
-            columns.add(exc.record)
-            continue
-        if text is None:
-            text = _encode_slow(records, names, columns)
-        return len(names), text
+    pagebounds.check_cells(len(records), len(columns.names), body_bytes)
+    try:
+        text = _encode_fast(records, columns.names, columns.nested)
+    except _NewKeysError:
+        columns.add(records)
+        pagebounds.check_cells(len(records), len(columns.names), body_bytes)
+        text = _encode_fast(records, columns.names, columns.nested)
+    if text is None:
+        text = _encode_slow(records, columns.names, columns)
+    return len(columns.names), text
 
 
 def _encode_fast(records: Sequence[dict[str, Any]], names: tuple[str, ...],
@@ -112,7 +119,7 @@ def _encode_fast(records: Sequence[dict[str, Any]], names: tuple[str, ...],
     """
     n = len(names)
     if n == 0:
-        raise _NewKeysError(records[0])
+        raise _NewKeysError
     getter = itemgetter(*names) if n > 1 else (lambda record: (record[names[0]],))
     name_set = frozenset(names)
     nested_at = [i for i, name in enumerate(names) if name in nested]
@@ -124,11 +131,11 @@ def _encode_fast(records: Sequence[dict[str, Any]], names: tuple[str, ...],
             row: Any = getter(record)
         except KeyError:
             if not record.keys() <= name_set:
-                raise _NewKeysError(record) from None
+                raise _NewKeysError from None
             row = [record.get(name) for name in names]
         else:
             if len(record) != n:
-                raise _NewKeysError(record)
+                raise _NewKeysError
         if nested_at:
             row = list(row)
             for i in nested_at:

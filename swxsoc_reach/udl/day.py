@@ -36,7 +36,7 @@ from typing import Any
 from swxsoc_reach.udl.artifact import DaySpool
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.client import UdlClient, UdlQuery
-from swxsoc_reach.udl.pages import PageOutcome, watch_parent
+from swxsoc_reach.udl.pages import PageOutcome, note_decoder, watch_parent
 from swxsoc_reach.udl.sizing import WindowPlanner
 from swxsoc_reach.views.progress import chunk_progress
 
@@ -120,6 +120,7 @@ def download_day(client: UdlClient, day: dt.date, query: UdlQuery, final: Path,
     ``digest`` (off only in benchmarks) takes its SHA-256 as it is written.
     Raises the first window's ``UdlError`` (or any other error) after stopping the rest.
     """
+    note_decoder()  # once a process: without the compiled decoder, pages cost more CPU
     planner = WindowPlanner(day, query.sensor_id, client.page_size, fixed=fixed_window)
     stop = threading.Event()
     spool_of_day = DaySpool(final, output_format, decoders, compression, digest=digest)

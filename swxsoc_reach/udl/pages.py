@@ -19,10 +19,17 @@ a plain string, ...: the C file lists them) and leaves any other to
 and encodes with ``csvrows``. ``process_page`` takes and returns only small
 picklable values besides the body, so it runs in a worker process as well as in
 the calling thread.
+
+The C path is optional (issue 20): without a compiler at install, or in a source
+tree where it was never built, ``transcode_page`` always declines and every page
+takes the Python path (``note_decoder`` says so once a process, with the cost).
+Either path stays within ``pagebounds``: a page past them is refused as ``UdlError``.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import threading
 import time
@@ -33,9 +40,29 @@ from typing import Any
 import orjson
 
 from swxsoc_reach.errors import UdlError
-from swxsoc_reach.udl._transcode import transcode
+from swxsoc_reach.udl import pagebounds
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.csvrows import CsvColumns, encode_csv
+
+try:
+    from swxsoc_reach.udl._transcode import transcode
+except ImportError:  # not built (no compiler at install): the Python path takes every page
+    transcode = None
+
+logger = logging.getLogger(__name__)
+# benchmarks/page_decode.py, a 9,600-record page (7.5 MB), same run: Python 512 ms against
+# C 82 ms for CSV, 370 against 97 ms for JSON
+PYTHON_PATH_COST = "about 6x (CSV) or 4x (JSON) the CPU time a page"
+
+
+@functools.cache
+def note_decoder() -> bool:
+    """Whether the compiled page decoder is built; says once a process (INFO) when not."""
+    if transcode is None:
+        logger.info("compiled page decoder (swxsoc_reach.udl._transcode) not built: UDL "
+                    "pages are decoded in Python, %s; install with a C compiler to build it",
+                    PYTHON_PATH_COST)
+    return transcode is not None
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,8 @@ def decode_answer(body: bytes, label: str) -> list[Any]:
 def transcode_page(body: bytes, job: PageJob) -> PageOutcome | None:
     """``process_page``'s outcome and spool file from the C transcoder, or None when
     the answer is not its common case (then ``process_page`` must take it)."""
+    if transcode is None:
+        return None
     csv = job.output_format == "csv"
     lo, hi = job.window.udl_bounds
     result = transcode(body, lo, hi, job.columns, job.seen, job.ids_from, csv)
@@ -113,26 +142,49 @@ def transcode_page(body: bytes, job: PageJob) -> PageOutcome | None:
 
 def process_page(body: bytes, job: PageJob) -> PageOutcome:
     """Decode, cut to the window, drop repeats, encode and spool one answer page
-    (any answer; raises ``UdlError`` for one that holds no records)."""
+    (any answer; raises ``UdlError`` naming the window for one that holds no records
+    or is past ``pagebounds``)."""
     answer = decode_answer(body, job.window.label)
+    try:
+        return _spool_answer(answer, len(body), job)
+    except UdlError as exc:
+        raise UdlError(f"UDL answer for chunk {job.window.label}: {exc}") from None
+
+
+def _spool_answer(answer: list[Any], body_bytes: int, job: PageJob) -> PageOutcome:
     kept = job.window.cut(answer)
     in_window = len(kept)
+    want_ids = len(answer) >= job.ids_from
+    if job.seen or want_ids:
+        _check_ids(kept)
     if job.seen:
         kept = [r for r in kept if r.get("id") is None or r["id"] not in job.seen]
     repeated = in_window - len(kept)
     ids = None
-    if len(answer) >= job.ids_from:
+    if want_ids:
         ids = frozenset(r["id"] for r in kept if r.get("id") is not None)
     if not kept:
         return PageOutcome(len(answer), 0, ids, job.columns, job.nested, repeated)
-    if job.output_format == "csv":
+    csv = job.output_format == "csv"
+    pagebounds.check_columns(kept, job.columns if csv else ())
+    pagebounds.check_depth(kept)
+    if csv:
         columns = CsvColumns(job.columns, job.nested)
-        _, data = encode_csv(kept, columns)
+        _, data = encode_csv(kept, columns, body_bytes)
         names, nested = columns.names, columns.nested
     else:
         data, names, nested = orjson.dumps(kept)[1:-1], (), frozenset()
     job.path.write_bytes(compress(data, job.compression))
     return PageOutcome(len(answer), len(kept), ids, names, nested, repeated)
+
+
+def _check_ids(records: list[dict[str, Any]]) -> None:
+    """Raise ``UdlError`` for an ``id`` that cannot be compared with others (UDL's are
+    UUID strings; a list or an object cannot even be looked up)."""
+    for record in records:
+        if type(record.get("id")) in (list, dict):
+            raise UdlError(f"a record's id is a JSON {type(record['id']).__name__}, "
+                           "not a string")
 
 
 # Level 1: one ALL page of CSV to 11.1 % at ~480 MB/s; level 3 gave 11.5 % at 175 MB/s

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import pytest
 
+from swxsoc_reach.udl import artifact, pages
 from swxsoc_reach.udl.artifact import DaySpool, copy_file
 from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.day import open_decoders
@@ -213,3 +214,34 @@ def test_day_spool_takes_the_artifacts_sha256_as_it_writes_it(tmp_path, fmt,
     if compression == "zstd":
         frames = final.read_bytes()
         assert frames[:4] == b"\x28\xb5\x2f\xfd" and frames[4] & 0b100  # Content_Checksum_flag
+
+
+def test_day_spool_gives_a_page_c_declined_to_python_only_when_columns_diverge(
+        tmp_path, monkeypatch) -> None:
+    """Issue 20: a page the C path declined is encoded again, when another page changed
+    the day's columns meanwhile, by Python only: a hostile page never pays C twice."""
+    calls: list[int] = []
+    real_transcode, real_process = pages.transcode, artifact.process_page
+    assert real_transcode is not None, "the C extension is not built"
+
+    def counting_transcode(*args: Any) -> Any:
+        calls.append(1)
+        return real_transcode(*args)
+
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    window = Window(start, start + dt.timedelta(seconds=10))
+    body = orjson.dumps([{"id": "a", "obTime": "2026-01-01T00:00:01.000Z",
+                          "name": 'say "hi"'}])  # an escape in a plain cell: C declines CSV
+    with DaySpool(tmp_path / "day.csv", "csv") as spool:
+
+        def process_while_another_page_lands(body: bytes, job: Any) -> Any:
+            if len(calls) == 1:  # another thread's page adopts other columns meanwhile
+                spool._columns.adopt(("other",), frozenset())
+            return real_process(body, job)
+
+        monkeypatch.setattr(pages, "transcode", counting_transcode)
+        monkeypatch.setattr(artifact, "process_page", process_while_another_page_lands)
+        outcome = spool.add_page(body, window, 0, 0)
+    assert outcome.kept == 1
+    assert outcome.columns == ("other", "id", "obTime", "name")  # encoded again, in Python
+    assert len(calls) == 1

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
+
 from swxsoc_reach.synthetic import SyntheticOptions, iter_records
 from swxsoc_reach.udl.csvrows import CsvColumns, _encode_fast, encode_csv
 
@@ -15,7 +17,7 @@ def test_csv_encoding_of_udl_records_takes_the_fast_path() -> None:
                                 start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
                                 end=dt.datetime(2026, 1, 1, 0, 1, tzinfo=dt.UTC)))
     columns = CsvColumns()
-    width, text = encode_csv(records, columns)
+    width, text = encode_csv(records, columns, len(orjson.dumps(records)))
     assert width == len(records[0])
     assert _encode_fast(records, columns.names, columns.nested) == text
     assert columns.nested == {"seoList", "senPos"}
