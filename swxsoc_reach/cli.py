@@ -129,7 +129,11 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
                    f"(default <output-dir>/{TELEMETRY_NAME})")
     parser.add_argument("--udl-url", metavar="URL",
                         help="UDL base URL (default $UDL_BASE_URL, else "
-                        "https://unifieddatalibrary.com)")
+                        "https://unifieddatalibrary.com); plain http:// only to a loopback "
+                        "host")
+    parser.add_argument("--allow-insecure-udl-url", action="store_true",
+                        help="accept a plain http:// UDL URL to a host that is not loopback "
+                        "(the credential then travels in clear text: a trusted network only)")
     parser.add_argument("--artifact-compression", default="none",
                         choices=ARTIFACT_COMPRESSIONS, help="zstd: write <artifact>.zst "
                         "(~15 %% of the plain size; process reads both) (default %(default)s)")

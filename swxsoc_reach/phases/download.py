@@ -59,7 +59,7 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport
     request = DownloadRequest(
         selection=selection,
         output_dir=args.output_dir,
-        udl_url=resolve_base_url(args.udl_url),
+        udl_url=resolve_base_url(args.udl_url, allow_insecure=args.allow_insecure_udl_url),
         rate=RateSettings(
             max_concurrent_requests=args.max_concurrent_requests,
             initial_rate=args.initial_rate,
