@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from swxsoc_reach.cdf.cells import NUMBER, as_bool, as_float, null_words
+from swxsoc_reach.cdf.cells import NUMBER, as_bool, as_float, as_int64, null_words
 
 logger = logging.getLogger(__name__)
 
@@ -101,22 +101,21 @@ def qualities(texts: pa.Array, notes: ValueNotes) -> np.ndarray:
         return as_float(pc.cast(texts, pa.float64()))  # REACH's usual all-numeric block
     except pa.ArrowInvalid:
         pass
-    cleaned = null_words(texts)
-    numeric = pc.match_substring_regex(cleaned, NUMBER)  # null stays null: dropped by filter
-    values = np.full(len(texts), np.nan)
+    # a block holds a few distinct texts: each is read once, then spread to its records
+    distinct, codes, records = _distinct(texts)
+    cleaned = null_words(distinct)
+    numeric = pc.match_substring_regex(cleaned, NUMBER)
+    meaning = np.full(len(distinct) + 1, np.nan)  # the last slot: null records
     settled = as_bool(numeric)
-    if settled.any():
-        values[settled] = as_float(pc.cast(cleaned.filter(numeric), pa.float64()))
+    meaning[:-1][settled] = as_float(pc.cast(cleaned.filter(numeric), pa.float64()))
     for word, code in QUALITY_CODES.items():
-        hit = as_bool(pc.match_substring_regex(texts, rf"^\s*{word}\s*$", ignore_case=True))
+        hit = _matches(distinct, word)
+        meaning[:-1][hit] = code
+        settled |= hit
         if hit.any():
-            values[hit] = code
-            settled |= hit
-            notes.quality_words[word] += int(np.count_nonzero(hit))
-    other = ~settled & as_bool(pc.is_valid(texts))
-    if other.any():
-        notes.unrecognised_quality.update(_value_counts(texts.filter(_arrow_mask(other))))
-    return values
+            notes.quality_words[word] += int(records[hit].sum())
+    _count(notes.unrecognised_quality, distinct, records, ~settled)
+    return meaning[codes]
 
 
 def other_frame(frames: pa.Array | None, notes: ValueNotes) -> np.ndarray | None:
@@ -124,12 +123,34 @@ def other_frame(frames: pa.Array | None, notes: ValueNotes) -> np.ndarray | None
     or None when every row's is; counts go to ``notes``."""
     if frames is None or frames.null_count == len(frames):
         return None
-    j2000 = as_bool(pc.match_substring_regex(frames, rf"^\s*({J2000})?\s*$", ignore_case=True))
-    other = ~j2000 & as_bool(pc.is_valid(frames))
+    distinct, codes, records = _distinct(frames)
+    other = ~_matches(distinct, f"({J2000})?")
     if not other.any():
         return None
-    notes.other_frames.update(_value_counts(frames.filter(_arrow_mask(other))))
-    return other
+    _count(notes.other_frames, distinct, records, other)
+    return np.append(other, False)[codes]  # null: J2000
+
+
+def _distinct(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """The distinct texts, each row's index among them (null rows: one past the end),
+    and the records per distinct text."""
+    encoded = pc.dictionary_encode(texts)
+    codes = as_int64(encoded.indices, missing=len(encoded.dictionary))
+    records = np.bincount(codes, minlength=len(encoded.dictionary) + 1)[:-1]
+    return encoded.dictionary, codes, records
+
+
+def _matches(distinct: pa.Array, word: str) -> np.ndarray:
+    """Which texts are ``word`` (a regex), any case, with blanks around it."""
+    return as_bool(pc.match_substring_regex(distinct, rf"^\s*{word}\s*$", ignore_case=True))
+
+
+def _count(counter: Counter[str], distinct: pa.Array, records: np.ndarray,
+           chosen: np.ndarray) -> None:
+    """Add the records of the ``chosen`` distinct texts to ``counter`` by text."""
+    if chosen.any():
+        names = distinct.filter(_arrow_mask(chosen)).to_pylist()
+        counter.update(dict(zip(names, records[chosen].tolist(), strict=True)))
 
 
 def _arrow_mask(mask: np.ndarray) -> pa.Array:
@@ -137,9 +158,3 @@ def _arrow_mask(mask: np.ndarray) -> pa.Array:
     (0.3 s that a day without these values must not pay; see cells.py)."""
     bits = pa.py_buffer(np.packbits(mask, bitorder="little"))
     return pa.Array.from_buffers(pa.bool_(), len(mask), [None, bits])
-
-
-def _value_counts(texts: pa.Array) -> Counter[str]:
-    counts = pc.value_counts(texts)
-    return Counter(dict(zip(counts.field("values").to_pylist(),
-                            counts.field("counts").to_pylist(), strict=True)))
