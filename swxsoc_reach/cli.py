@@ -130,9 +130,6 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
                         help="where the day artifacts go (created if missing)")
     _add_day_flags(parser, telemetry_help=f"append-only telemetry CSV "
                    f"(default <output-dir>/{TELEMETRY_NAME})")
-    parser.add_argument("--udl-url", metavar="URL",
-                        help="UDL base URL (default $UDL_BASE_URL, else "
-                        "https://unifieddatalibrary.com)")
     parser.add_argument("--artifact-compression", default="none",
                         choices=ARTIFACT_COMPRESSIONS, help="zstd: write <artifact>.zst "
                         "(~15 %% of the plain size; process reads both) (default %(default)s)")
@@ -143,12 +140,19 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
                         help="the product version process will make (default %(default)s): "
                         "a day whose product of this version (or later) exists is not "
                         "downloaded again, even when its artifact was deleted")
-    _add_rate_flags(parser)
+    _add_udl_flags(parser)
     parser.set_defaults(handler=_run_download)
 
 
-def _add_rate_flags(parser: argparse.ArgumentParser) -> None:
+def _add_udl_flags(parser: argparse.ArgumentParser) -> None:
     """The UDL client's flags: where, and how fast (``download`` and ``audit``)."""
+    parser.add_argument("--udl-url", metavar="URL",
+                        help="UDL base URL (default $UDL_BASE_URL, else "
+                        "https://unifieddatalibrary.com); plain http:// only to a loopback "
+                        "host")
+    parser.add_argument("--allow-insecure-udl-url", action="store_true",
+                        help="accept a plain http:// UDL URL to a host that is not loopback "
+                        "(the credential then travels in clear text: a trusted network only)")
     rate = parser.add_argument_group(
         "adaptive rate control (AIMD: additive increase, multiplicative decrease)")
     rate.add_argument("--max-concurrent-requests", type=_positive_int, default=4, metavar="N",
@@ -286,12 +290,9 @@ def _add_audit(sub: argparse._SubParsersAction) -> None:
                         help="output format (default %(default)s)")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 when any day is not in step (for scripts and cron)")
-    parser.add_argument("--udl-url", metavar="URL",
-                        help="UDL base URL (default $UDL_BASE_URL, else "
-                        "https://unifieddatalibrary.com)")
     parser.add_argument("--aws-region", metavar="REGION",
                         help="region for the UDL secret and the bucket (default: boto3's chain)")
-    _add_rate_flags(parser)
+    _add_udl_flags(parser)
     _add_logging_flags(parser, quiet="no summary line")
     parser.set_defaults(handler=_run_audit)
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from swxsoc_reach.cdf.read import Labels, RecordFrame
+from swxsoc_reach.cdf.values import ValueNotes
 from swxsoc_reach.days import day_window
 from swxsoc_reach.errors import InputDataError
 from swxsoc_reach.mission import ALL_SENSORS, SAMPLE_PERIOD_S, sensor_by_observatory, sensors
@@ -40,7 +41,7 @@ class ProductArrays:
     lat: np.ndarray  # (T, S)
     lon: np.ndarray
     alt: np.ndarray
-    position: np.ndarray  # (T, S, 3) km GEI
+    position: np.ndarray  # (T, S, 3) km GEI; fill where every record's was in another frame
     descriptor: str
     resolution_ns: int  # the cadence of one sensor's samples (5 s for REACH)
 
@@ -53,6 +54,7 @@ class BuildCounts:
     without_sensor: int
     outside_day: int
     duplicates: int
+    notes: ValueNotes = field(default_factory=ValueNotes)  # of the records read
 
     @property
     def kept(self) -> int:
@@ -70,6 +72,7 @@ def build_arrays(frame: RecordFrame, *, day: dt.date | None = None,
     if without_sensor:
         logger.warning("%s: dropped %d records without idSensor or a known observatoryName",
                        path.name, without_sensor)
+    frame.notes.log(path.name)
     _check_sensors(frame, codes[keep], labels, sensor_id)
     outside_day = 0
     if day is not None:
@@ -123,7 +126,8 @@ def build_arrays(frame: RecordFrame, *, day: dt.date | None = None,
         descriptor=descriptor,
         resolution_ns=_cadence(epoch_ns, sampled.reshape(n_t, n_s)),
     )
-    return arrays, BuildCounts(len(frame), without_sensor, outside_day, duplicates)
+    return arrays, BuildCounts(len(frame), without_sensor, outside_day, duplicates,
+                               frame.notes)
 
 
 def _one_descriptor(frame: RecordFrame) -> str:

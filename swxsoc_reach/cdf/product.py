@@ -23,6 +23,7 @@ from cdflib.epochs import CDFepoch
 
 from swxsoc_reach import __version__
 from swxsoc_reach.cdf.build import NS_PER_S, ProductArrays
+from swxsoc_reach.cdf.values import QUALITY_CODES
 from swxsoc_reach.paths import instrument_mode
 
 DOUBLE_FILL = -1.0e31
@@ -48,6 +49,10 @@ class Units:
 DOSE_RATE = Units("cGy/s", "1.0E-2>Gy/s")
 ANGLE = Units("deg", "1.745329252E-2>rad")  # pi / 180
 LENGTH = Units("km", "1.0E3>m")
+# UDL's quality words as the codes values.py gives them; larger is worse
+QUALITY_NOTES = ("Larger is worse. UDL's words: " + ", ".join(
+    f"{word} = {code:.0f}" for word, code in QUALITY_CODES.items())
+    + "; any other non-numeric obQuality is fill")
 FLAG = Units(" ", " > ")  # a dimensionless code: ISTP's blank unit, astropy's dimensionless
 
 GLOBAL_TEXT = {
@@ -184,16 +189,17 @@ def define_variables(arrays: ProductArrays) -> list[Variable]:
               (0.0, 100_000.0), "F10.3"),
         _data("obQuality", arrays.ob_quality, ts_dims,
               "Worst (largest) seoList[0].obQuality over the sensor's dosimeters", FLAG,
-              (0.0, 65_535.0), "F6.0"),
+              (0.0, 65_535.0), "F6.0", VAR_NOTES=QUALITY_NOTES),
         _data("dose_rate_quality", arrays.dose_rate_quality, tsf_dims,
               "Quality flag of each dose rate (its own seoList[0].obQuality)", FLAG,
-              (0.0, 65_535.0), "F6.0"),
+              (0.0, 65_535.0), "F6.0", VAR_NOTES=QUALITY_NOTES),
     ]
     for k, axis in enumerate("xyz"):
         variables.append(_data(
             f"sensor_position_{axis}", arrays.position[:, :, k], ts_dims,
             f"Sensor position {axis.upper()} (senPos[{k}]), GEI/J2000", LENGTH,
             (-100_000.0, 100_000.0), "F11.3", COORDINATE_SYSTEM="GEI",
+            VAR_NOTES="Fill where senReferenceFrame named a frame other than J2000",
         ))
     return variables
 

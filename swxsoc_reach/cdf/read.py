@@ -38,11 +38,13 @@ from swxsoc_reach.cdf.cells import (
     positions,
     seo_fields,
 )
+from swxsoc_reach.cdf.values import ValueNotes, other_frame, qualities
 from swxsoc_reach.errors import InputDataError
 
 NUMERIC = ("lat", "lon", "alt")
 TIMES = ("obTime", "createdAt")
 SENSOR_COLUMNS = ("idSensor", "observatoryName")
+FRAME = "senReferenceFrame"  # optional; absent or null means J2000 (values.py)
 REQUIRED = ("obTime", "createdAt", "seoList", "senPos", "descriptor", *NUMERIC)
 _NULL_TEXT = ("", "None", "null")  # how JSON, Python repr and CSV spell "no value"
 _TIMESTAMP = pa.timestamp("ns", tz="UTC")
@@ -74,7 +76,8 @@ class RecordFrame:
     lat: np.ndarray
     lon: np.ndarray
     alt: np.ndarray
-    sen_pos: np.ndarray  # (N, 3) float64 km GEI, NaN when missing
+    sen_pos: np.ndarray  # (N, 3) float64 km GEI, NaN when missing or in another frame
+    notes: ValueNotes  # obQuality words and other frames met (values.py)
 
     def __len__(self) -> int:
         return len(self.ob_time)
@@ -166,7 +169,7 @@ def _read_csv(path: Path, digest: Any = None) -> RecordFrame:
     """
     header = _csv_header(path)
     _check_columns(path, header)
-    wanted = [c for c in (*REQUIRED, *SENSOR_COLUMNS) if c in header]
+    wanted = [c for c in (*REQUIRED, *SENSOR_COLUMNS, FRAME) if c in header]
     types = {c: pa.string() for c in wanted}
     types.update({c: pa.float64() for c in NUMERIC})
     types.update({c: _TIMESTAMP for c in TIMES})
@@ -253,7 +256,7 @@ def _read_json(path: Path, digest: Any = None) -> RecordFrame:
     observations = [_first_observation(path, i, r.get("seoList"))
                     for i, r in enumerate(records, 1)]
     columns = {name: _texts(r.get(name) for r in records)
-               for name in ("descriptor", *SENSOR_COLUMNS, *NUMERIC)}
+               for name in ("descriptor", *SENSOR_COLUMNS, *NUMERIC, FRAME)}
     for name in TIMES:
         columns[name] = _parse_times(path, name, _texts(r.get(name) for r in records))
     columns["senPos"] = _texts(None if r.get("senPos") is None else json.dumps(r["senPos"])
@@ -301,6 +304,7 @@ class _Part:
     alt: np.ndarray
     sen_pos: np.ndarray
     texts: dict[str, pa.DictionaryArray]  # idSensor, observatoryName, obDescription, descriptor
+    notes: ValueNotes
 
 
 def _check_columns(path: Path, names: Iterable[str]) -> None:
@@ -323,16 +327,22 @@ def _part(path: Path, cols: dict[str, pa.Array], seo: dict[str, pa.Array], offse
     texts["obDescription"] = seo["obDescription"]
     texts = {name: pc.dictionary_encode(pc.utf8_trim_whitespace(column))
              for name, column in texts.items()}  # a few distinct values: small to keep
+    notes = ValueNotes()
+    sen_pos = positions(path, cols["senPos"], offset)
+    elsewhere = other_frame(cols.get(FRAME), notes)
+    if elsewhere is not None:
+        sen_pos[elsewhere] = np.nan  # not GEI: left out of the position variables
     return _Part(
         ob_time=as_int64(ob_time),
         created_at=as_int64(cols["createdAt"], missing=oldest),
         ob_value=numbers(path, "seoList obValue", seo["obValue"], offset),
-        ob_quality=numbers(path, "seoList obQuality", seo["obQuality"], offset),
+        ob_quality=qualities(seo["obQuality"], notes),
         lat=numbers(path, "lat", cols["lat"], offset),
         lon=numbers(path, "lon", cols["lon"], offset),
         alt=numbers(path, "alt", cols["alt"], offset),
-        sen_pos=positions(path, cols["senPos"], offset),
+        sen_pos=sen_pos,
         texts=texts,
+        notes=notes,
     )
 
 
@@ -347,6 +357,9 @@ def _merge(path: Path, parts: Sequence[_Part]) -> RecordFrame:
 
     ob_time = joined("ob_time")
     descriptor = labels("descriptor")
+    notes = ValueNotes()
+    for part in parts:
+        notes.add(part.notes)
     return RecordFrame(
         path=path,
         ob_time=ob_time,
@@ -361,6 +374,7 @@ def _merge(path: Path, parts: Sequence[_Part]) -> RecordFrame:
         lon=joined("lon"),
         alt=joined("alt"),
         sen_pos=joined("sen_pos"),
+        notes=notes,
     )
 
 

@@ -147,6 +147,7 @@ def build_summary(cdf_path: Path, artifact: Path, arrays: ProductArrays, counts:
         "ranges": {"dose_rate": _range(arrays.dose_rate),
                    **{name: _range(getattr(arrays, name)) for name in _RANGED}},
         "sensors": sensors,
+        **counts.notes.summary(),  # quality_words, reference_frames (values.py)
     }
 
 

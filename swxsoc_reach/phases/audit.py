@@ -119,7 +119,8 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> AuditRepo
 
     if not selection.telemetry_file.is_file():
         raise ConfigError(f"telemetry file {selection.telemetry_file} does not exist")
-    request = AuditRequest(selection, resolve_base_url(args.udl_url), rate_settings(args),
+    request = AuditRequest(selection, resolve_base_url(
+        args.udl_url, allow_insecure=args.allow_insecure_udl_url), rate_settings(args),
                            args.s3_bucket, args.aws_region)
     return run(request, resolve_credential(args.aws_region))
 

@@ -68,7 +68,7 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport
     request = DownloadRequest(
         selection=selection,
         output_dir=args.output_dir,
-        udl_url=resolve_base_url(args.udl_url),
+        udl_url=resolve_base_url(args.udl_url, allow_insecure=args.allow_insecure_udl_url),
         rate=rate_settings(args),
         compression=args.artifact_compression,
         window=dt.timedelta(minutes=args.window_minutes) if args.window_minutes else None,

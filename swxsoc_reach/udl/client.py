@@ -5,7 +5,8 @@ udl.md "The query" and historical-download.md "Adaptive rate control": a 429
 (honouring ``Retry-After``), a 5xx, a dropped connection, a body shorter than
 announced or a 200 whose JSON stops mid-way (issue 9.5) is retried up to
 ``max_retries`` times with exponential back-off and jitter, each one slowing the
-rate; any other 4xx fails at once with the server's message. Connection errors
+rate; any other 4xx fails at once with the server's message, and a 3xx is never
+followed (the credential goes to the configured host only). Connection errors
 name the URL tried (never the credential, which travels in a header only).
 The server's cap on records per answer is not published, so a page that may
 have been cut is always followed by the next one (``firstResult``) until an
@@ -16,6 +17,7 @@ answer proves the window complete. What a page holds is decided by the caller's
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import os
 import random
@@ -106,14 +108,36 @@ class UdlQuery:
         return params
 
 
-def resolve_base_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """``--udl-url``, else ``UDL_BASE_URL``, else the public UDL; checked to be http(s)."""
+def resolve_base_url(flag: str | None, environ: Mapping[str, str] | None = None, *,
+                     allow_insecure: bool = False) -> str:
+    """``--udl-url``, else ``UDL_BASE_URL``, else the public UDL; checked to be http(s).
+
+    Plain ``http://`` would carry the credential in clear text, so it is refused for
+    any host but a loopback one (the local UDL server of the tests and the sandbox)
+    unless ``allow_insecure`` (``--allow-insecure-udl-url``) says otherwise.
+    """
     env = os.environ if environ is None else environ
     url = (flag or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
     parsed = urllib3.util.parse_url(url)
     if parsed.scheme not in ("http", "https") or not parsed.host or parsed.query:
         raise ConfigError(f"UDL base URL {url!r} is not of the form http(s)://host[:port][/path]")
+    if parsed.scheme == "http" and not allow_insecure and not _is_loopback(parsed.host):
+        raise ConfigError(
+            f"UDL base URL {url!r} is plain http to {parsed.host}, which is not a loopback "
+            "host: the UDL credential would travel in clear text; use https:// (or "
+            "--allow-insecure-udl-url if this network is trusted)")
     return url
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` (as urllib3 parses it) is this machine: ``localhost``, 127.0.0.0/8
+    or ::1. Other spellings that resolve there (``127.1``) are not recognised: refused."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class _PageCap:
@@ -258,6 +282,14 @@ class UdlClient:
                             logger.debug("chunk %s: HTTP 200; rate up to %.2f req/s", label,
                                          rate)
                         return accepted
+                elif 300 <= status < 400:
+                    # never followed (``redirect=False``): the credential goes to the
+                    # configured host only, and a moved UDL is every day's problem
+                    raise UdlUnavailableError(
+                        f"UDL answered HTTP {status} for chunk {label}, redirecting to "
+                        f"{_location(headers.get('Location'), self._url)}: redirects are not "
+                        "followed (the credential is sent to the --udl-url host only); point "
+                        "--udl-url at the new address if it is UDL's")
                 elif status != 429 and status < 500:
                     # 401/403: the credential is refused, for this day and every other
                     refused = UdlUnavailableError if status in (401, 403) else UdlError
@@ -318,6 +350,21 @@ def _message(body: bytes) -> str:
             text = str(data.get("message") or data.get("error") or text)
     text = " ".join(text.split())
     return (text[:300] + "...") if len(text) > 300 else text or "(empty answer)"
+
+
+def _location(value: str | None, base: str) -> str:
+    """Where a redirect points, as scheme://host[:port] only (a path or query may hold
+    anything); relative locations are on ``base``'s host."""
+    if not value:
+        return "no Location"
+    try:
+        parsed = urllib3.util.parse_url(value.strip())
+    except urllib3.exceptions.LocationParseError:
+        return "an unparseable Location"
+    if not parsed.host:
+        parsed = urllib3.util.parse_url(base)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme or 'http'}://{parsed.host}{port}"[:200]
 
 
 def _retry_after(value: str | None, policy: RetryPolicy) -> float | None:

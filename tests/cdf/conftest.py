@@ -93,6 +93,27 @@ def make_artifact(tmp_path: Path) -> Callable[..., Artifact]:
     return make
 
 
+# UDL's quality words and the codes docs/cdf-product.md gives them (written out here, not
+# imported, so the expectation does not share the code under test)
+QUALITY_WORDS = {"GOOD": 0.0, "UNCERTAIN": 65533.0, "UNKNOWN": 65534.0, "BAD": 65535.0}
+
+
+def expected_quality(value: Any) -> float:
+    """What a CDF holds for one obQuality: the number, a word's code, else fill."""
+    if value is None:
+        return FILL
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return QUALITY_WORDS.get(str(value).strip().upper(), FILL)
+
+
+def in_j2000(record: Record) -> bool:
+    """Whether a record's senPos is J2000 (GEI): no, null or blank frame, or J2000 in any case."""
+    frame = record.get("senReferenceFrame")
+    return frame is None or str(frame).strip().upper() in ("", "J2000")
+
+
 def latest_cells(records: list[Record]) -> dict[tuple[str, str, str], Record]:
     """The latest-createdAt record of each (sensor, flavor, time), sensor imputed if missing."""
     table = sensor_by_observatory()
@@ -125,18 +146,24 @@ def round_trip() -> Callable[[dict[str, Any], list[Record]], dict[tuple[str, str
         t_of = {t: i for i, t in enumerate(times.tolist())}
         labels, flavors = contents["sensor_labels"], contents["dosimeter_flavors"]
         seen = np.zeros(contents["dose_rate"].shape, dtype=bool)
+        positions: dict[tuple[int, int], list[list[float]]] = {}
         for (sensor, flavor, when), record in cells.items():
             t = t_of[as_datetime64(when).tolist()]
             s = labels.index(sensor)
             f = list(flavors[s]).index(flavor)
             seo = record["seoList"][0]
             assert contents["dose_rate"][t, s, f] == seo["obValue"]
-            assert contents["dose_rate_quality"][t, s, f] == float(seo["obQuality"])
+            assert contents["dose_rate_quality"][t, s, f] == expected_quality(
+                seo.get("obQuality"))
             for name in ("lat", "lon", "alt"):
                 assert contents[name][t, s] == record[name]
-            for k, axis in enumerate("xyz"):
-                assert contents[f"sensor_position_{axis}"][t, s] == record["senPos"][k]
+            positions.setdefault((t, s), [])
+            if in_j2000(record):  # another frame's position is left out
+                positions[t, s].append(record["senPos"])
             seen[t, s, f] = True
+        for (t, s), gei in positions.items():
+            held = [contents[f"sensor_position_{axis}"][t, s] for axis in "xyz"]
+            assert held in gei if gei else held == [FILL] * 3
         assert np.all(contents["dose_rate"][~seen] == FILL)
         assert np.all(contents["dose_rate_quality"][~seen] == FILL)
         quality = np.where(seen, contents["dose_rate_quality"], -np.inf).max(axis=2)

@@ -88,8 +88,6 @@ CASES = {
                                  edit=edit_record(3, alt="high")),
     "non-numeric-obValue": Case("non-numeric seoList obValue", edit=edit_observation(
         5, obValue="lots")),
-    "non-numeric-obQuality": Case("non-numeric seoList obQuality 'bad' in record 6",
-                                  edit=edit_observation(5, obQuality="bad")),
     "seoList-not-a-list": Case("seoList has no parseable obValue in record 3",
                                edit=edit_record(2, seoList="not a list")),
     "seoList-empty": Case("seoList", edit=edit_record(2, seoList=None)),

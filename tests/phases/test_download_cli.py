@@ -283,3 +283,33 @@ def test_download_wrong_credentials_fail_each_day_with_the_servers_message(udl_s
     assert len(failed) == 2 and all("HTTP 401" in r.error_message for r in failed)
     asked = [(e["obTime"], e["firstResult"]) for e in udl_server.stats()["log"]]
     assert len(asked) == len(set(asked))  # refused at once: nothing was retried
+
+
+@pytest.mark.parametrize("where", ["flag", "environment"])
+def test_download_plain_http_to_a_remote_host_exits_2_before_any_connection(
+        tmp_path, monkeypatch, capsys, where) -> None:
+    """Issue 20.6: the credential never travels in clear text. The URL is refused before
+    credentials are resolved (none are set: that check would name BASICAUTH) and before
+    any name lookup or connection."""
+    import socket
+
+    opened: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        opened.append(args)
+        raise OSError("test: no network expected")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.delenv("BASICAUTH", raising=False)
+    monkeypatch.delenv("SECRET_ARN_UDL", raising=False)
+    url = "http://udl.example.invalid"
+    flags = ["--udl-url", url] if where == "flag" else []
+    if where == "environment":
+        monkeypatch.setenv("UDL_BASE_URL", url)
+    assert main(["download", "--start-date", "2026-01-01", "--end-date", "2026-01-01",
+                 "--output-dir", str(tmp_path / "raw"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert f"UDL base URL {url!r} is plain http" in err and "clear text" in err
+    assert "--allow-insecure-udl-url" in err and "BASICAUTH" not in err
+    assert opened == [] and not (tmp_path / "raw").exists()

@@ -259,3 +259,52 @@ def test_process_refuses_a_telemetry_path_that_is_not_a_file(dirs, tmp_path, cap
     assert run(raw, out, "--telemetry-file", str(path)) == 2
     assert f"telemetry file {path} is not a regular file" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_process_a_day_with_quality_words_and_another_frame(tmp_path, capsys) -> None:
+    """Issue 20.5 acceptance: a day whose artifact holds each of UDL's obQuality words, an
+    unknown word and a record in another senReferenceFrame is PROCESSED (on a1bb38a one
+    word failed the day), with the mapping and the counts in the summary and the log."""
+    import cdflib
+    import orjson
+
+    from swxsoc_reach.cdf.summary import summary_path
+    from swxsoc_reach.days import day_window
+    from swxsoc_reach.paths import artifact_name
+    from swxsoc_reach.synthetic import iter_records, write_csv
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    options = SyntheticOptions(sensor_id=SENSOR, extra_keys=True)  # a senReferenceFrame column
+    start = day_window(DAYS[0])[0]
+    records = list(iter_records(DAYS[0], options, start=start,
+                                end=start + dt.timedelta(minutes=10)))
+    words = ["GOOD", "BAD", "UNCERTAIN", "UNKNOWN", "SPLENDID"]  # records 0-4
+    for k, word in enumerate(words):
+        records[k]["seoList"] = [{**records[k]["seoList"][0], "obQuality": word}]
+    records[6]["senReferenceFrame"] = records[7]["senReferenceFrame"] = "ECR/ECEF"  # time 3
+    raw.mkdir()
+    write_csv(raw / artifact_name(DAYS[0], SENSOR, "csv"), records, options)
+    assert run(raw, out, "-v", end=DAYS[0]) == 0
+    assert statuses(raw, DAYS[0]) == [Status.PROCESS_PENDING, Status.PROCESSED]
+    err = capsys.readouterr().err
+    assert "obQuality words mapped to codes: GOOD x1 -> 0, UNCERTAIN x1 -> 65533, " \
+           "UNKNOWN x1 -> 65534, BAD x1 -> 65535" in err
+    assert "1 records with an unrecognised obQuality ('SPLENDID' x1) written as fill" in err
+    assert "senPos of 2 records left out of sensor_position_x/_y/_z (GEI): " \
+           "senReferenceFrame 'ECR/ECEF' x2, not J2000" in err
+    summary = orjson.loads(summary_path(cdf(out, DAYS[0])).read_bytes())
+    assert summary["quality_words"] == {
+        "codes": {"GOOD": 0, "UNCERTAIN": 65533, "UNKNOWN": 65534, "BAD": 65535},
+        "records": {"GOOD": 1, "UNCERTAIN": 1, "UNKNOWN": 1, "BAD": 1},
+        "unrecognised": 1, "unrecognised_values": {"SPLENDID": 1}}
+    assert summary["reference_frames"] == {"positions_left_out": 2, "frames": {"ECR/ECEF": 2}}
+    product = cdflib.CDF(str(cdf(out, DAYS[0])))
+    flavors = [str(f) for f in product.varget("dosimeter_flavors").ravel()]
+    quality = product.varget("dose_rate_quality")[:, 0, :]  # (T, F) of the one sensor
+    held = [quality[k // 2, flavors.index(records[k]["seoList"][0]["obDescription"])]
+            for k in range(6)]
+    assert held == [0.0, 65535.0, 65533.0, 65534.0, -1e31, float(
+        records[5]["seoList"][0]["obQuality"])]
+    assert product.varget("obQuality")[:3, 0].tolist() == [65535.0, 65534.0, held[5]]
+    assert product.varget("sensor_position_x")[3, 0] == -1e31
+    assert product.varget("sensor_position_x")[2, 0] == records[4]["senPos"][0]

@@ -8,12 +8,15 @@ import contextlib
 import datetime as dt
 import logging
 import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import orjson
 import pytest
 
-from swxsoc_reach.errors import ConfigError, UdlError
+from swxsoc_reach.errors import ConfigError, UdlError, UdlUnavailableError
 from swxsoc_reach.synthetic import SyntheticOptions, iter_records
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL
 from swxsoc_reach.udl.artifact import DaySpool
@@ -193,6 +196,23 @@ def test_resolve_base_url_prefers_flag_then_environment_then_udl() -> None:
     assert resolve_base_url(None, {}) == "https://unifieddatalibrary.com"
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8", "http://127.9.9.9/udl", "http://localhost:8",
+                                 "http://LOCALHOST", "http://[::1]:8", "https://udl.example"])
+def test_resolve_base_url_accepts_https_and_plain_http_to_loopback(url) -> None:
+    assert resolve_base_url(url, {}) == url
+
+
+@pytest.mark.parametrize("url", ["http://unifieddatalibrary.com", "http://udl.example.invalid:80",
+                                 "http://10.0.0.1", "http://127.1", "http://localhost.example",
+                                 "http://[::2]"])
+def test_resolve_base_url_refuses_plain_http_to_other_hosts_unless_allowed(url) -> None:
+    """Issue 20.6: ``BASICAUTH`` would cross the network in clear text."""
+    with pytest.raises(ConfigError, match="not a loopback host: the UDL credential would "
+                                          "travel in clear text"):
+        resolve_base_url(None, {"UDL_BASE_URL": url})
+    assert resolve_base_url(url, {}, allow_insecure=True) == url
+
+
 @pytest.mark.parametrize("url", ["ftp://host", "localhost:8000", "http://", "http://h/?q=1"])
 def test_resolve_base_url_rejects_what_is_not_http(url) -> None:
     with pytest.raises(ConfigError, match="UDL base URL"):
@@ -227,3 +247,52 @@ def test_client_connection_error_names_the_url_never_the_credential(tmp_path) ->
     message = str(failure.value)
     assert f"for {url}/udl/spaceenvobservation" in message and "connection error" in message
     assert TEST_CREDENTIAL not in message and TEST_CREDENTIAL.split()[1] not in message
+
+
+@contextlib.contextmanager
+def answering(status: int, headers: dict[str, str]) -> Iterator[tuple[str, list[dict]]]:
+    """A loopback HTTP server giving every GET ``status`` with ``headers``; yields its URL
+    and the headers of each request it saw."""
+    seen: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(dict(self.headers))
+            body = b"[]"
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_client_never_follows_a_redirect_so_the_credential_stays_with_its_host(status) -> None:
+    """Issue 20.6: a 3xx to another host (here another loopback port) fails the request,
+    naming where it pointed; the other host never sees a request, let alone the
+    ``Authorization`` header, and nothing is retried."""
+    with answering(200, {}) as (other, other_saw), \
+            answering(status, {"Location": f"{other}/udl/spaceenvobservation?x=1"}) as (
+                first, first_saw), \
+            UdlClient(first, Credential(TEST_CREDENTIAL), FAST, QUICK_RETRY) as client, \
+            pytest.raises(UdlUnavailableError) as failure:
+        client.fetch_window(six_hours(0), UdlQuery(sensor_id=SENSOR),
+                            lambda *args: pytest.fail("no answer expected"))
+    assert f"HTTP {status}" in str(failure.value)
+    assert f"redirecting to {other}: redirects are not followed" in str(failure.value)
+    assert "x=1" not in str(failure.value)
+    assert other_saw == []
+    assert len(first_saw) == 1 and first_saw[0]["Authorization"] == TEST_CREDENTIAL

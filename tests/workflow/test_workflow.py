@@ -106,6 +106,8 @@ def test_workflow_honours_limit_days(workflow) -> None:
     ({"end_date": "2025-9-30"}, "'2025-9-30' does not match"),
     ({"end_date": "2025-09-01"}, "end date 2025-09-01 is before start date 2025-09-03"),
     ({"limit_days": 0}, "0 is less than the minimum of 1"),
+    # issue 20.6: the credential would travel in clear text
+    ({"download": True, "udl_url": "http://udl.example"}, "'http://udl.example' does not match"),
 ])
 def test_workflow_rejects_a_bad_config_before_any_job(workflow, config, message) -> None:
     result = workflow.run(config=config, expect=1)
