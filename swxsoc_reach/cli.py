@@ -29,7 +29,7 @@ from swxsoc_reach.paths import (
 )
 from swxsoc_reach.phases.dayloop import DaySelection, RunReport
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
-from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.telemetry.store import TelemetryStore, forget_reported_lines
 from swxsoc_reach.views import progress
 
 if TYPE_CHECKING:
@@ -485,6 +485,7 @@ def configure_logging(verbose: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; return its exit code."""
     verbose = 0
+    forget_reported_lines()  # each command names each damaged telemetry line once
     try:
         args = build_parser().parse_args(argv)
         verbose = args.verbose
