@@ -180,3 +180,12 @@ def legacy_about_path(cdf_path: Path | str, suffix: str) -> Path:
     (``<stem>.json``, ``<stem>.png``). Still read; ``process`` moves it (``phases.abouttree``)."""
     path = Path(cdf_path)
     return path.with_name(path.stem + LEGACY_SUFFIXES[suffix])
+
+
+def find_about_file(cdf_path: Path | str, suffix: str) -> Path | None:
+    """A CDF's summary or quicklook on disk: in the about tree, else where a version before
+    issue 17 put it (beside the CDF); None when neither is there."""
+    for path in (Path(about_path(str(cdf_path), suffix)), legacy_about_path(cdf_path, suffix)):
+        if path.is_file():
+            return path
+    return None

@@ -27,13 +27,7 @@ from pathlib import Path
 
 from swxsoc_reach import __version__
 from swxsoc_reach.fsutil import write_bytes_atomic
-from swxsoc_reach.paths import (
-    QUICKLOOK_SUFFIX,
-    SUMMARY_SUFFIX,
-    about_path,
-    cdf_data_version,
-    legacy_about_path,
-)
+from swxsoc_reach.paths import QUICKLOOK_SUFFIX, SUMMARY_SUFFIX, cdf_data_version, find_about_file
 from swxsoc_reach.views.eta import STAGES, duration, format_bytes
 from swxsoc_reach.views.retry import RangePlaces, retry_command
 from swxsoc_reach.views.status import DayState, StatusReport
@@ -95,7 +89,7 @@ def write_figures(report: StatusReport, coverage_png: bytes, directory: Path) ->
             continue
         cdf = Path(day.cdf_path)
         target = quicklooks / (cdf.stem + ".png")
-        drawn = _about_file(cdf, QUICKLOOK_SUFFIX)
+        drawn = find_about_file(cdf, QUICKLOOK_SUFFIX)
         if drawn is not None and drawn.stat().st_mtime >= cdf.stat().st_mtime:
             with tempfile.NamedTemporaryFile(dir=quicklooks, prefix=".", suffix=".part",
                                              delete=False) as part:
@@ -205,21 +199,12 @@ def _disk_section(report: StatusReport) -> str:
         sizes["artifacts"] += _size(day.csv_path)
         sizes["CDFs"] += _size(day.cdf_path)
         if day.cdf_path:
-            sizes["product summaries"] += _size(_about_file(day.cdf_path, SUMMARY_SUFFIX) or "")
+            sizes["product summaries"] += _size(find_about_file(day.cdf_path, SUMMARY_SUFFIX) or "")
     rows = [[_e(kind), format_bytes(sizes[kind])] for kind in ("artifacts", "CDFs",
                                                           "product summaries")]
     rows.append(["<b>total</b>", f"<b>{format_bytes(sum(sizes.values()))}</b>"])
     return ('<section id="disk"><h2>Disk used</h2>' + _table(["files", "size"], rows, {1})
             + "</section>")
-
-
-def _about_file(cdf_path: str | Path, suffix: str) -> Path | None:
-    """A CDF's summary or quicklook on disk: in the about tree, else where a version before
-    issue 17 put it (beside the CDF); None when neither is there."""
-    for path in (Path(about_path(str(cdf_path), suffix)), legacy_about_path(cdf_path, suffix)):
-        if path.is_file():
-            return path
-    return None
 
 
 def _size(path: str | Path) -> int:

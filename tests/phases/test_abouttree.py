@@ -16,6 +16,7 @@ from swxsoc_reach.paths import (
     QUICKLOOK_SUFFIX,
     SUMMARY_SUFFIX,
     day_cdf_path,
+    find_about_file,
     legacy_about_path,
     quicklook_path,
     summary_path,
@@ -73,6 +74,11 @@ def test_a_day_of_the_old_layout_is_read_then_moved_by_process(input_dirs) -> No
     report, grid = read_state(raw)
     assert all(report.product(day) is not None for day in report.days)  # read where it lies
     assert grid.has_summary.all()
+    figures = raw.parent / "figures"  # the report copies the PNG an older version drew
+    assert main(["report", "--telemetry-file", str(raw / "download_telemetry.csv"), "-o",
+                 str(raw.parent / "campaign.html"), "--figures-dir", str(figures)]) == 0
+    assert all((figures / "quicklooks" / (cdf.stem + ".png")).read_bytes() == PNG
+               for cdf in cdfs)
 
     assert process(raw, out, "--dry-run") == 0  # a dry run moves nothing
     assert len(archive_files(out)) == 6
@@ -124,6 +130,18 @@ def test_move_leaves_names_an_older_version_never_wrote(tmp_path: Path) -> None:
     assert move_legacy_files(tmp_path, DAYS) == 0
     assert sorted(p.name for p in cdf.parent.iterdir()) == sorted([cdf.name, *others])
     assert not (tmp_path / "about").exists()
+
+
+def test_find_about_file_looks_in_the_about_tree_then_beside_the_cdf(tmp_path: Path) -> None:
+    cdf = day_cdf_path(tmp_path, DAYS[0], SENSOR)
+    assert find_about_file(cdf, QUICKLOOK_SUFFIX) is None
+    old = legacy_about_path(cdf, QUICKLOOK_SUFFIX)
+    old.parent.mkdir(parents=True)
+    old.write_bytes(PNG)
+    assert find_about_file(cdf, QUICKLOOK_SUFFIX) == old
+    quicklook_path(cdf).parent.mkdir(parents=True)
+    quicklook_path(cdf).write_bytes(PNG)
+    assert find_about_file(cdf, QUICKLOOK_SUFFIX) == quicklook_path(cdf)
 
 
 def test_read_summary_prefers_the_about_tree(tmp_path: Path) -> None:
