@@ -26,9 +26,8 @@ import time
 from pathlib import Path
 
 from swxsoc_reach.cdf import process_file
-from swxsoc_reach.cdf.summary import summary_path
 from swxsoc_reach.days import day_window, iso_utc
-from swxsoc_reach.paths import day_cdf_path
+from swxsoc_reach.paths import day_cdf_path, summary_path
 from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
 from swxsoc_reach.telemetry.schema import COLUMNS, Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
@@ -59,7 +58,9 @@ def build_decade(base: Path, days: int) -> Path:
             cdf = day_cdf_path(base / "out", day, "ALL")
             cdf.parent.mkdir(parents=True, exist_ok=True)
             cdf.touch()
-            summary_path(cdf).write_text(text.replace(FIRST.isoformat(), day.isoformat()))
+            summary = summary_path(cdf)
+            summary.parent.mkdir(parents=True, exist_ok=True)
+            summary.write_text(text.replace(FIRST.isoformat(), day.isoformat()))
             start, end = day_window(day)
             for k, status in enumerate(CYCLE):
                 when = iso_utc(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

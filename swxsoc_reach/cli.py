@@ -23,12 +23,13 @@ from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
 from swxsoc_reach.paths import (
     ARTIFACT_COMPRESSIONS,
     ARTIFACT_FORMATS,
+    CDF_LEVEL_DIR,
     DEFAULT_DATA_VERSION,
     check_data_version,
 )
 from swxsoc_reach.phases.dayloop import DaySelection, RunReport
 from swxsoc_reach.telemetry.store import DEFAULT_NAME as TELEMETRY_NAME
-from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.telemetry.store import TelemetryStore, forget_reported_lines
 from swxsoc_reach.views import progress
 
 if TYPE_CHECKING:
@@ -204,9 +205,16 @@ def _add_process(sub: argparse._SubParsersAction) -> None:
                         help="make the version asked even for days that already have a newer "
                         "one (without it such a run stops before any day, naming how many)")
     parser.add_argument("--quicklook", action="store_true",
-                        help="also draw <cdf>.png beside each new CDF (needs matplotlib; a "
-                        "failed plot only warns)")
+                        help="also draw each new CDF's PNG, <output-dir>/about/l1c/prelim/"
+                        "YYYY/MM/DD/<stem>.quicklook.png (needs matplotlib; a failed plot only "
+                        "warns)")
     parser.set_defaults(handler=_run_process)
+
+
+def _inside_archive(receipt_dir: Path, output_dir: Path) -> bool:
+    """Would ``receipt_dir``'s ``l1c/prelim/...`` land in ``output_dir``'s archive tree?"""
+    receipts, archive = receipt_dir.resolve(), output_dir.resolve()
+    return receipts == archive or receipts.is_relative_to(archive / CDF_LEVEL_DIR[0])
 
 
 def _run_process(args: argparse.Namespace) -> RunReport:
@@ -219,6 +227,10 @@ def _run_process(args: argparse.Namespace) -> RunReport:
         raise ConfigError("--s3-bucket is only used with --upload-to-s3")
     if args.receipt_dir and not args.upload_to_s3:
         raise ConfigError("--receipt-dir is only used with --upload-to-s3")
+    if args.receipt_dir and _inside_archive(args.receipt_dir, args.output_dir):
+        raise ConfigError(f"--receipt-dir {args.receipt_dir} would put the receipts in the "
+                          f"archive tree {args.output_dir / CDF_LEVEL_DIR[0]}, which holds only "
+                          "CDFs: name another directory (the workflow uses <data_dir>/uploads)")
     if not args.input_dir.is_dir():
         raise ConfigError(f"input directory {args.input_dir} does not exist")
     request = process.ProcessRequest(
@@ -428,7 +440,8 @@ def _add_quicklook(sub: argparse._SubParsersAction) -> None:
                             "against time (log scale) and on a longitude-latitude map.")
     parser.add_argument("cdf", nargs="+", type=Path, metavar="FILE.cdf", help="L1C CDF file(s)")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE.png",
-                        help="the PNG (one CDF only; default: beside the CDF, .png)")
+                        help="the PNG (one CDF only; default: <stem>.quicklook.png, in "
+                        "<output-dir>/about/l1c/... for a CDF of the archive tree, else beside it)")
     _add_logging_flags(parser, quiet="do not print each PNG's path")
     parser.set_defaults(handler=_run_quicklook)
 
@@ -438,7 +451,7 @@ def _run_quicklook(args: argparse.Namespace) -> int:
 
     if args.output and len(args.cdf) > 1:
         raise ConfigError("--output names one PNG: give one CDF, or leave --output out to write "
-                          "each PNG beside its CDF")
+                          "each PNG to its default place")
     if args.output:
         _check_output_file(args.output, "--output")
     for cdf in args.cdf:
@@ -570,6 +583,7 @@ def configure_logging(verbose: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; return its exit code."""
     verbose = 0
+    forget_reported_lines()  # each command names each damaged telemetry line once
     try:
         args = build_parser().parse_args(argv)
         verbose = args.verbose
@@ -582,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReachError as exc:
         _print_error(exc, verbose)
         return EXIT_FAILED
-    except OSError as exc:  # a file a command writes outside the day loop (a PNG beside a CDF)
+    except OSError as exc:  # a file a command writes outside the day loop (a quicklook PNG)
         _print_error(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else exc, verbose)
         return EXIT_FAILED
     except KeyboardInterrupt:

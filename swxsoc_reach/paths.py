@@ -4,7 +4,10 @@
   ``REACH-ALL`` or the sensor id, times ``%Y%m%dT%H%M%S``; ``.zst`` appended when
   written zstd-compressed (``download --artifact-compression zstd``, issue 11.2).
 - CDF (l1c-cdf.md): ``reach_{mode}_l1c_prelim_{YYYYMMDDThhmmss}_v{X.Y.Z}.cdf``,
-  placed at ``l1c/prelim/YYYY/MM/DD/<name>`` locally and as the S3 key.
+  placed at ``l1c/prelim/YYYY/MM/DD/<name>`` locally and as the S3 key. That archive
+  tree holds only CDFs (issue 17.6): what is written about a CDF (its product summary,
+  its quicklook) lives in the about tree beside it, ``about/l1c/prelim/YYYY/MM/DD/``,
+  and upload receipts under ``process --receipt-dir``.
 
 Kept free of heavy imports: the workflow's target helper calls it in every job.
 """
@@ -26,6 +29,11 @@ ARTIFACT_COMPRESSIONS = ("none", "zstd")
 _COMPRESSED_SUFFIX = {"none": "", "zstd": ".zst"}
 DEFAULT_DATA_VERSION = "1.0.0"
 CDF_LEVEL_DIR = ("l1c", "prelim")
+ABOUT_DIR = "about"  # beside the archive tree l1c/: summaries and quicklooks of its CDFs
+SUMMARY_SUFFIX = ".summary.json"
+QUICKLOOK_SUFFIX = ".quicklook.png"
+# what versions before issue 17 wrote beside the CDF instead: <stem>.json, <stem>.png
+LEGACY_SUFFIXES = {SUMMARY_SUFFIX: ".json", QUICKLOOK_SUFFIX: ".png"}
 _DATA_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _CDF_NAME = re.compile(
     r"^reach_(?P<mode>all|\d+)_l1c_prelim_(?P<time>\d{8}T\d{6})_v(?P<version>\d+\.\d+\.\d+)\.cdf$"
@@ -140,3 +148,49 @@ def upload_receipt_path(receipt_dir: Path, name: str) -> Path:
     a day's receipt before the upload happens.
     """
     return Path(receipt_dir) / (cdf_relpath(name) + ".json")
+
+
+def summary_path(cdf_path: Path | str) -> Path:
+    """Where a CDF's product summary lives (``cdf.summary``): ``<stem>.summary.json`` in the
+    about tree (``about_path``)."""
+    return Path(about_path(str(cdf_path), SUMMARY_SUFFIX))
+
+
+def quicklook_path(cdf_path: Path | str) -> Path:
+    """Where ``process --quicklook`` and ``quicklook`` put a CDF's PNG:
+    ``<stem>.quicklook.png`` in the about tree (``about_path``)."""
+    return Path(about_path(str(cdf_path), QUICKLOOK_SUFFIX))
+
+
+def about_path(cdf_path: str, suffix: str) -> str:
+    """``<root>/about/l1c/prelim/YYYY/MM/DD/<stem><suffix>`` for a CDF at its archive place
+    ``<root>/l1c/prelim/YYYY/MM/DD/<name>``; beside any other CDF (a file handed to
+    ``quicklook``, which is no archive).
+
+    On strings: ``status`` resolves one for every day of a decade.
+    """
+    head, name = os.path.split(cdf_path)
+    stem = name[:-4] if name.endswith(".cdf") else name
+    match = _CDF_NAME.match(name)
+    if match is not None:
+        time = match["time"]
+        place = "/".join((*CDF_LEVEL_DIR, time[0:4], time[4:6], time[6:8]))
+        if head == place or head.endswith("/" + place):
+            return f"{head[:len(head) - len(place)]}{ABOUT_DIR}/{place}/{stem}{suffix}"
+    return os.path.join(head, stem + suffix)
+
+
+def legacy_about_path(cdf_path: Path | str, suffix: str) -> Path:
+    """Where a version before issue 17 put that file: beside the CDF, in the archive tree
+    (``<stem>.json``, ``<stem>.png``). Still read; ``process`` moves it (``phases.abouttree``)."""
+    path = Path(cdf_path)
+    return path.with_name(path.stem + LEGACY_SUFFIXES[suffix])
+
+
+def find_about_file(cdf_path: Path | str, suffix: str) -> Path | None:
+    """A CDF's summary or quicklook on disk: in the about tree, else where a version before
+    issue 17 put it (beside the CDF); None when neither is there."""
+    for path in (Path(about_path(str(cdf_path), suffix)), legacy_about_path(cdf_path, suffix)):
+        if path.is_file():
+            return path
+    return None

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support import apt_install
 
-from swxsoc_reach.paths import day_cdf_path
+from swxsoc_reach.paths import day_cdf_path, quicklook_path
 
 SENSOR = "REACH-135"
 DAY = dt.date(2026, 5, 1)
@@ -72,13 +72,14 @@ def test_quicklook_into_a_read_only_directory_is_one_line(cdf, immutable_dir) ->
     assert not any(immutable_dir.iterdir())
 
 
-def test_quicklook_beside_a_cdf_in_a_read_only_directory_is_one_line(cdf, tmp_path) -> None:
-    subprocess.run(["chattr", "+i", str(cdf.parent)], check=True)
+def test_quicklook_to_a_read_only_default_place_is_one_line(cdf, tmp_path) -> None:
+    place = quicklook_path(cdf).parent  # the about tree's day directory (its summary is there)
+    subprocess.run(["chattr", "+i", str(place)], check=True)
     try:
         result = cli("quicklook", str(cdf))
     finally:
-        subprocess.run(["chattr", "-i", str(cdf.parent)], check=True)
-    assert_one_line(result, 1, "Operation not permitted", str(cdf.parent))
+        subprocess.run(["chattr", "-i", str(place)], check=True)
+    assert_one_line(result, 1, "Operation not permitted", str(place))
 
 
 @pytest.mark.parametrize("command", ["download", "process"])

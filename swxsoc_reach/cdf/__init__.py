@@ -70,7 +70,7 @@ def process_file(path: Path | str, output_dir: Path | str | None = None, *,
     final = _base_dir(output_dir) / cdf_relpath(name)
     write_cdf(final, define_variables(arrays),
               global_attributes(arrays, name, sensor, data_version, parent=path.name))
-    # what the day held, beside the CDF: status reads it instead of the CDF (summary.py)
+    # what the day held, in the about tree: status reads it instead of the CDF (summary.py)
     write_summary(final, path, arrays, counts, day=day, artifact_sha256=artifact_sha256)
     logger.info(
         "%s: %d records in, %d kept, %d dropped (%d duplicates, %d outside the day, "

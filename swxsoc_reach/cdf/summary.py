@@ -6,10 +6,11 @@
 SHA-256 of the CDF and its artifact) without opening a single CDF: a decade of
 days is 3,650 small JSON files, not 3,650 CDFs.
 
-The file is ``<cdf stem>.json`` beside the CDF (``..._v1.0.0.cdf`` ->
-``..._v1.0.0.json``, like the quicklook's ``.png``), written atomically. It never
-collides with an upload receipt, which is ``<cdf name>.json`` (``.cdf.json``)
-under ``--receipt-dir``. Reading is cheap (orjson, no numpy): ``read_summary``.
+The file is ``<cdf stem>.summary.json`` in the about tree beside the archive
+(``paths.summary_path``: ``about/l1c/prelim/YYYY/MM/DD/``, never among the CDFs),
+written atomically. A summary an older version wrote beside its CDF (``<stem>.json``)
+is still read until ``process`` moves it. Reading is cheap (orjson, no numpy):
+``read_summary``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import orjson
 from swxsoc_reach import __version__
 from swxsoc_reach.fsutil import sha256_file, write_bytes_atomic
 from swxsoc_reach.mission import SAMPLES_PER_DAY
+from swxsoc_reach.paths import SUMMARY_SUFFIX, about_path, legacy_about_path, summary_path
 
 if TYPE_CHECKING:
     import numpy as np
@@ -86,19 +88,9 @@ class ProductSummary:
                 for label, (_, samples) in self.sensors.items()}
 
 
-def summary_path(cdf_path: Path | str) -> Path:
-    """Where a CDF's summary lives: beside it, ``<stem>.json``."""
-    return Path(cdf_path).with_suffix(".json")
-
-
-def _summary_name(cdf_path: str) -> str:
-    """``summary_path`` on a string: status resolves thousands of them (3x cheaper)."""
-    return cdf_path[:-4] + ".json" if cdf_path.endswith(".cdf") else str(summary_path(cdf_path))
-
-
 def write_summary(cdf_path: Path, artifact: Path, arrays: ProductArrays, counts: BuildCounts,
                   *, day: dt.date | None, artifact_sha256: str | None = None) -> Path:
-    """Compute the summary of a just-written CDF and write it beside the CDF, atomically.
+    """Compute the summary of a just-written CDF and write it to the about tree, atomically.
 
     ``artifact_sha256``: the artifact's digest when the read already took it (else the
     artifact is read again for it)."""
@@ -165,16 +157,15 @@ def _range(values: np.ndarray) -> list[float] | None:
 
 
 def read_summary(cdf_path: Path | str) -> ProductSummary | None:
-    """The summary beside ``cdf_path``, or None when there is none (an older CDF).
+    """The summary of ``cdf_path``, or None when there is none (an older CDF).
 
-    A file that is not a summary of this version is treated as absent too: status
-    then falls back to the telemetry alone rather than show wrong numbers.
+    Read from the about tree, else from beside the CDF where a version before issue 17
+    wrote it. A file that is not a summary of this version is treated as absent too:
+    status then falls back to the telemetry alone rather than show wrong numbers.
     """
-    try:
-        with open(_summary_name(str(cdf_path)), "rb") as fh:
-            document = orjson.loads(fh.read())
-    except (FileNotFoundError, NotADirectoryError, orjson.JSONDecodeError):
-        return None
+    document = _load(about_path(str(cdf_path), SUMMARY_SUFFIX))
+    if document is _ABSENT:
+        document = _load(legacy_about_path(cdf_path, SUMMARY_SUFFIX))
     if not isinstance(document, dict) or document.get("summary_version") != SUMMARY_VERSION:
         return None
     try:
@@ -199,4 +190,19 @@ def read_summary(cdf_path: Path | str) -> ProductSummary | None:
                      for label, s in document["sensors"].items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+_ABSENT = object()
+
+
+def _load(path: Path | str) -> Any:
+    """The parsed JSON of ``path``; ``_ABSENT`` when there is no such file, None when it is
+    not JSON."""
+    try:
+        with open(path, "rb") as fh:
+            return orjson.loads(fh.read())
+    except (FileNotFoundError, NotADirectoryError):
+        return _ABSENT
+    except orjson.JSONDecodeError:
         return None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from swxsoc_reach.days import iter_days
 from swxsoc_reach.errors import ConfigError, InputDataError
 from swxsoc_reach.fsutil import write_bytes_atomic
 from swxsoc_reach.paths import (
@@ -30,9 +31,12 @@ from swxsoc_reach.paths import (
     artifact_name,
     day_cdf_path,
     find_artifact,
+    quicklook_path,
+    summary_path,
     upload_receipt_path,
     version_order,
 )
+from swxsoc_reach.phases.abouttree import move_legacy_files
 from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
@@ -66,7 +70,7 @@ class ProcessRequest:
     s3_bucket: str | None = None
     aws_region: str | None = None
     receipt_dir: Path | None = None  # the workflow's upload sentinels (paths.upload_receipt_path)
-    quicklook: bool = False  # a PNG beside each new CDF (quicklook.py); never fails a day
+    quicklook: bool = False  # each new CDF's PNG, in the about tree; never fails a day
     data_version: str = DEFAULT_DATA_VERSION  # X.Y.Z, checked: a day is complete per version
     allow_downgrade: bool = False  # make data_version even where a day has a newer one
 
@@ -129,6 +133,8 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
     """
     sel = request.selection
     check_output_dir(request.output_dir, create=not sel.dry_run)
+    if not sel.dry_run:  # the archive tree holds only CDFs: tidy what older versions left
+        move_legacy_files(request.output_dir, iter_days(sel.start, sel.end))
     state = TelemetryStore(sel.telemetry_file).state()
     plans = plan(request, state)
     check_downgrades(request, state, plans)
@@ -161,9 +167,6 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
 
 def _day_files(request: ProcessRequest, day: dt.date) -> list[Path]:
     """Every file a day's work writes: CDF, its summary and quicklook, the upload receipt."""
-    from swxsoc_reach.cdf.summary import summary_path
-    from swxsoc_reach.views.quicklook import quicklook_path
-
     cdf = request.cdf_path(day)
     files = [cdf, summary_path(cdf), quicklook_path(cdf)]
     if request.receipt_dir is not None:

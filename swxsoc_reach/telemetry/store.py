@@ -5,9 +5,13 @@ descriptor, under an exclusive ``flock`` (parallel workflow jobs share the file)
 then fsync'ed before the caller goes on, so a kill at any moment leaves only
 whole rows. The header is written under the same lock when the file is empty.
 
-Readers: a damaged or hand-edited line is skipped with a warning, never a crash.
-The state of a day is its latest row (ordered by ``started_at_utc``, file order
-breaking ties), per (day, sensor, descriptor).
+Readers: a damaged or hand-edited line is skipped with a warning, never a crash,
+and each damaged line is reported once per command (a command reads the file
+several times: its plan, each day's fresh look, its closing report), by its line
+number. Every row is one line, so each line is parsed on its own: a line cut
+inside a quoted cell cannot swallow the rows appended after it. The state of a
+day is its latest row (ordered by ``started_at_utc``, file order breaking ties),
+per (day, sensor, descriptor).
 """
 
 from __future__ import annotations
@@ -113,7 +117,7 @@ class TelemetryStore:
         if not self.path.exists():
             return consume(iter(()))
         with open(self.path, newline="", encoding="utf-8", errors="replace") as fh, gc_paused():
-            return consume(_records(fh, source=str(self.path)))
+            return consume(_records(_lines(fh), source=str(self.path)))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -185,22 +189,60 @@ def _keep_latest(winners: dict[Any, _Record], key: Any, record: _Record) -> None
         winners[key] = record
 
 
-def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
-    """Validate each line and derive its stage (a FAILED row inherits the pending row's)."""
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None:
+def _lines(fh: Iterable[str]) -> Iterator[list[str] | None]:
+    """The cells of each line of the file, None for a line whose quoting is broken.
+
+    ``_encode`` makes every row one line, so a line is never continued by the next: a
+    line cut inside a quoted cell (a crash, a full disk) is one damaged line, not the
+    start of a cell that runs on through the rows appended after it. Most lines hold
+    no quote and are split; the rest go through ``csv`` one by one, strictly.
+    """
+    for line in fh:
+        text = line.rstrip("\r\n")
+        if '"' not in text:
+            yield text.split(",") if text else []
+            continue
+        try:
+            yield next(csv.reader((text,), strict=True))
+        except csv.Error:
+            yield None
+
+
+_reported: set[tuple[str, int, str]] = set()
+_SKIPPED = "; the day's other rows stand (docs/telemetry.md, \"Damaged lines\")"
+
+
+def forget_reported_lines() -> None:
+    """Start a new command: its reads report each damaged line again, once (``cli.main``)."""
+    _reported.clear()
+
+
+def _warn_once(source: str, number: int, message: str) -> None:
+    """Warn about line ``number`` of ``source`` once per command, however often it is read."""
+    key = (os.path.abspath(source), number, message)
+    if key in _reported:
         return
+    _reported.add(key)
+    logger.warning("%s:%d: %s", source, number, message)
+
+
+def _records(lines: Iterable[list[str] | None], *, source: str) -> Iterator[_Record]:
+    """Validate each line and derive its stage (a FAILED row inherits the pending row's)."""
+    reader = iter(lines)
+    first = next(reader, False)
+    if first is False:
+        return
+    header = first or []  # a header line with broken quoting names no column
     # A file an older version began (its header a prefix of ours: Phase 1 only, or before
     # the digests) gets our longer rows appended: read every width a version wrote,
     # padding shorter rows with "" (historical-process.rst).
     older_file = len(header) < len(COLUMNS) and tuple(header) == COLUMNS[: len(header)]
     if tuple(header) != COLUMNS and not older_file:
-        logger.warning("%s: unexpected telemetry header; reading columns by name", source)
+        _warn_once(source, 1, "unexpected telemetry header; reading columns by name")
     index = {name: i for i, name in enumerate(header) if name in _COLUMN_SET}
     missing = [name for name in ("chunk_date_utc", "status") if name not in index]
     if missing:
-        logger.warning("%s: telemetry header lacks %s; no rows read", source, ", ".join(missing))
+        _warn_once(source, 1, f"telemetry header lacks {', '.join(missing)}; no rows read")
         return
     width = len(header)
     widths = {w for w in ROW_WIDTHS if w >= width} if older_file else {width}
@@ -212,20 +254,23 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
     last_stage: dict[tuple[str, str, str], Stage] = {}
     valid_days: set[str] = set()
     for number, cells in enumerate(reader, start=2):
+        if cells is None:
+            _warn_once(source, number, f"skipped damaged line (broken quoting){_SKIPPED}")
+            continue
         # (in an older file, rows of every later width are whole too)
         if len(cells) not in widths:
             if cells:
-                logger.warning("%s:%d: skipped damaged line (%d cells, expected %d)",
-                               source, number, len(cells), width)
+                _warn_once(source, number, f"skipped damaged line ({len(cells)} cells, "
+                           f"expected {width}){_SKIPPED}")
             continue
         status = _STATUSES.get(cells[i_status])
         if status is None:
-            logger.warning("%s:%d: skipped line with unknown status %r",
-                           source, number, cells[i_status])
+            _warn_once(source, number,
+                       f"skipped line with unknown status {cells[i_status]!r}{_SKIPPED}")
             continue
         day = cells[i_day]
         if day not in valid_days and not _is_day(day):
-            logger.warning("%s:%d: skipped line with bad date %r", source, number, day)
+            _warn_once(source, number, f"skipped line with bad date {day!r}{_SKIPPED}")
             continue
         key = (
             day,

@@ -37,8 +37,8 @@ from typing import Any
 
 from swxsoc_reach.days import iter_days
 from swxsoc_reach.errors import ConfigError, MissingDependencyError, ReachError
+from swxsoc_reach.paths import quicklook_path
 from swxsoc_reach.targets import WorkflowConfig, plan_workflow
-from swxsoc_reach.views.quicklook import quicklook_path
 from swxsoc_reach.views.sandbox import Sandbox, SandboxOptions, require_moto, running_sandbox
 
 logger = logging.getLogger(__name__)
@@ -206,8 +206,10 @@ def describe(result: DemoResult) -> str:
         lines.extend(f"  {item}" for item in items)
 
     section("Artifacts (download, one per UTC day):", result.artifacts)
-    section("CDFs (process, l1c/prelim/YYYY/MM/DD/<name>):", result.cdfs)
-    section("Quicklook plots (quicklook: true):", result.quicklooks)
+    section("CDFs (process, l1c/prelim/YYYY/MM/DD/<name>: the archive tree, only CDFs):",
+            result.cdfs)
+    section("Quicklook plots (quicklook: true; about/ holds what is said about each CDF):",
+            result.quicklooks)
     section("Upload receipts (bucket and key of each confirmed S3 object):",
             result.receipts)
     if result.s3_objects:

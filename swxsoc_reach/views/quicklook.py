@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from swxsoc_reach.errors import ConfigError, InputDataError
+from swxsoc_reach.paths import quicklook_path
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,6 @@ class Quicklook:
     map_lon: np.ndarray
     map_lat: np.ndarray
     map_dose: np.ndarray
-
-
-def quicklook_path(cdf_path: Path) -> Path:
-    """Where ``process --quicklook`` puts a CDF's PNG: beside it, same name, ``.png``."""
-    return Path(cdf_path).with_suffix(".png")
 
 
 def read_day(cdf_path: Path) -> DayData:
@@ -107,7 +103,8 @@ def flavor_name(description: str) -> str:
 
 
 def write_quicklook(cdf_path: Path, png_path: Path | None = None) -> Quicklook:
-    """Draw ``cdf_path`` to ``png_path`` (default: beside it, ``.png``); return what was drawn."""
+    """Draw ``cdf_path`` to ``png_path`` (default: ``paths.quicklook_path``, in the about tree);
+    return what was drawn."""
     from swxsoc_reach.views import plots
 
     data = read_day(cdf_path)

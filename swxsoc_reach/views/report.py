@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from swxsoc_reach import __version__
-from swxsoc_reach.cdf.summary import summary_path
 from swxsoc_reach.fsutil import write_bytes_atomic
-from swxsoc_reach.paths import cdf_data_version
+from swxsoc_reach.paths import QUICKLOOK_SUFFIX, SUMMARY_SUFFIX, cdf_data_version, find_about_file
 from swxsoc_reach.views.eta import STAGES, duration, format_bytes
 from swxsoc_reach.views.retry import RangePlaces, retry_command
 from swxsoc_reach.views.status import DayState, StatusReport
@@ -77,10 +76,10 @@ def write_report(report: StatusReport, request: ReportRequest) -> Path:
 def write_figures(report: StatusReport, coverage_png: bytes, directory: Path) -> None:
     """``coverage.png`` and ``quicklooks/<cdf stem>.png`` of every CDF on disk in the range.
 
-    A quicklook already drawn beside its CDF (``process --quicklook``) is copied, not
-    drawn again: drawing is ~1 s a day, copying is free.
+    A quicklook already drawn (``process --quicklook``, in the about tree or where an
+    older version put it) is copied, not drawn again: drawing is ~1 s a day, copying is free.
     """
-    from swxsoc_reach.views.quicklook import quicklook_path, write_quicklook
+    from swxsoc_reach.views.quicklook import write_quicklook
 
     write_bytes_atomic(directory / COVERAGE_PNG, coverage_png)
     quicklooks = directory / QUICKLOOK_DIR
@@ -89,12 +88,12 @@ def write_figures(report: StatusReport, coverage_png: bytes, directory: Path) ->
         if not day.cdf_exists:
             continue
         cdf = Path(day.cdf_path)
-        target = quicklooks / quicklook_path(cdf).name
-        beside = quicklook_path(cdf)
-        if beside.is_file() and beside.stat().st_mtime >= cdf.stat().st_mtime:
+        target = quicklooks / (cdf.stem + ".png")
+        drawn = find_about_file(cdf, QUICKLOOK_SUFFIX)
+        if drawn is not None and drawn.stat().st_mtime >= cdf.stat().st_mtime:
             with tempfile.NamedTemporaryFile(dir=quicklooks, prefix=".", suffix=".part",
                                              delete=False) as part:
-                shutil.copyfile(beside, part.name)
+                shutil.copyfile(drawn, part.name)
             os.replace(part.name, target)
         else:
             write_quicklook(cdf, target)
@@ -200,7 +199,7 @@ def _disk_section(report: StatusReport) -> str:
         sizes["artifacts"] += _size(day.csv_path)
         sizes["CDFs"] += _size(day.cdf_path)
         if day.cdf_path:
-            sizes["product summaries"] += _size(summary_path(day.cdf_path))
+            sizes["product summaries"] += _size(find_about_file(day.cdf_path, SUMMARY_SUFFIX) or "")
     rows = [[_e(kind), format_bytes(sizes[kind])] for kind in ("artifacts", "CDFs",
                                                           "product summaries")]
     rows.append(["<b>total</b>", f"<b>{format_bytes(sum(sizes.values()))}</b>"])

@@ -9,7 +9,7 @@ and left with an ETA (``views.eta``), each failed day with ``error_type:
 error_message``, total records, mean availability, total times.
 
 Built from ``TelemetryStore.state()`` (the latest rows only, never the whole
-history as ``Row`` objects) and the product summary beside each recorded CDF
+history as ``Row`` objects) and the product summary of each recorded CDF
 (``cdf.summary``: records and samples per sensor, never the CDF itself), so a
 decade reports in about a second. Rendering: ``format_table`` / ``format_csv`` /
 ``format_json``; coverage in ``views.coverage``; the plot in ``views.plots``
@@ -131,7 +131,7 @@ class StatusReport:
 
     telemetry_file: Path
     days: tuple[DayStatus, ...]
-    products: ProductSummaries  # the summary beside each day's CDF, when there is one
+    products: ProductSummaries  # the summary of each day's CDF, when there is one
     uploads: bool = False  # the range uploads to S3: a day is complete only once uploaded
 
     @property
@@ -223,7 +223,7 @@ class StatusReport:
 
 
 class ProductSummaries:
-    """The summaries beside a report's CDFs, read on first use (``status`` alone needs few:
+    """The summaries of a report's CDFs, read on first use (``status`` alone needs few:
     the coverage views read them all, in one pass with the cyclic GC paused, which
     makes 3,650 of them about 3x faster)."""
 

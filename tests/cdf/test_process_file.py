@@ -14,7 +14,7 @@ import pytest
 
 from swxsoc_reach.cdf import process_file
 from swxsoc_reach.mission import sensors
-from swxsoc_reach.paths import cdf_relpath
+from swxsoc_reach.paths import cdf_relpath, summary_path
 from swxsoc_reach.synthetic import SyntheticOptions
 
 ALL_NAME = "reach_all_l1c_prelim_20260101T000000_v1.0.0.cdf"
@@ -380,8 +380,9 @@ def test_process_file_overwrites_previous_product(make_artifact, read_cdf, tmp_p
     second = make_artifact(SyntheticOptions(sensor_id="REACH-135"), minutes=2)
     assert process_file(second.path, tmp_path, day=second.day) == [cdf]
     assert len(read_cdf(cdf)["Epoch"]) == 24
-    # no temporary left behind (the day's summary JSON of cdf/summary.py sits beside it)
-    assert [p.name for p in cdf.parent.iterdir() if p.suffix != ".json"] == [cdf.name]
+    # no temporary left behind, and nothing but the CDF (its summary is in the about tree)
+    assert [p.name for p in cdf.parent.iterdir()] == [cdf.name]
+    assert summary_path(cdf).is_file()
 
 
 def test_process_file_accepts_str_paths(make_artifact, tmp_path) -> None:

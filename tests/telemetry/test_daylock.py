@@ -127,6 +127,6 @@ def test_process_removes_only_our_leftover_temporary_files(input_dirs) -> None:
     for name in ours + theirs:
         (cdf.parent / name).write_bytes(b"x")
     assert main(process_args(raw, out, DAYS[:1])) == 0
-    assert sorted(p.name for p in cdf.parent.iterdir() if p.name != cdf.name) == sorted(
-        [*theirs, cdf.with_suffix(".json").name])  # the day's summary beside its CDF
+    # (the day's summary is in the about tree, not beside its CDF)
+    assert sorted(p.name for p in cdf.parent.iterdir() if p.name != cdf.name) == sorted(theirs)
     assert lock_path(raw / "download_telemetry.csv", DAYS[0], SENSOR, "QUICKLOOK").is_file()

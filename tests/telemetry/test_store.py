@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from swxsoc_reach.telemetry.schema import COLUMNS, Row, Stage, Status
-from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.telemetry.store import TelemetryStore, forget_reported_lines
 
 
 def _row(day: str, status: Status, started: str, **fields: str) -> Row:
@@ -55,6 +55,51 @@ def test_store_skips_damaged_lines_with_a_warning(tmp_path: Path, caplog) -> Non
     assert set(state.latest) == {("2026-01-01", "ALL", "QUICKLOOK")}
     for reason in ("damaged", "unknown status", "bad date"):
         assert reason in caplog.text
+
+
+def test_store_a_line_cut_inside_a_quoted_cell_swallows_no_later_row(tmp_path: Path,
+                                                                      caplog) -> None:
+    """A crash cuts a FAILED row inside its quoted message; rows appended after it (the
+    append starts a new line) are each read, and only the cut line is reported, by number."""
+    store = TelemetryStore(tmp_path / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESS_PENDING, "a"))
+    store.append(_row("2026-01-01", Status.FAILED, "b", error_message="bad, thing"))
+    data = store.path.read_bytes()
+    store.path.write_bytes(data[:data.rindex(b"bad, thing") + 4])  # ...,"bad,
+    for day in ("2026-01-02", "2026-01-03"):
+        store.append(_row(day, Status.PROCESSED, "c"))
+    store.append(_row("2026-01-04", Status.FAILED, "c", error_message='x, "y"'))
+    with caplog.at_level(logging.WARNING):
+        rows = store.read()
+    assert [(r.chunk_date_utc, r.status) for r in rows] == [
+        ("2026-01-01", Status.PROCESS_PENDING), ("2026-01-02", Status.PROCESSED),
+        ("2026-01-03", Status.PROCESSED), ("2026-01-04", Status.FAILED)]
+    assert rows[-1].error_message == 'x, "y"'
+    assert [r.getMessage().split(": ")[0] for r in caplog.records] == [f"{store.path}:3"]
+    assert "damaged line (broken quoting)" in caplog.text
+    assert store.state().get("2026-01-01", "ALL", "QUICKLOOK").status is Status.PROCESS_PENDING
+
+
+def test_store_reports_each_damaged_line_once_per_command(tmp_path: Path, caplog) -> None:
+    store = TelemetryStore(tmp_path / "t.csv")
+    store.append(_row("2026-01-01", Status.PROCESSED, "a"))
+    with open(store.path, "a") as fh:
+        fh.write("garbage,line\n")
+    store.append(_row("2026-01-02", Status.PROCESSED, "a"))
+    with open(store.path, "a") as fh:
+        fh.write("r,2026-01-03,,,PROC")  # the last line, cut
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            store.read()
+            store.state()
+            TelemetryStore(tmp_path / "." / "t.csv").state()  # the same file, spelt otherwise
+    assert [r.getMessage().split(": ")[0] for r in caplog.records] == [
+        f"{store.path}:3", f"{store.path}:5"]
+    caplog.clear()
+    forget_reported_lines()  # the next command reports them again
+    with caplog.at_level(logging.WARNING):
+        store.state()
+    assert len(caplog.records) == 2
 
 
 def test_store_appends_after_a_torn_last_line(tmp_path: Path) -> None:

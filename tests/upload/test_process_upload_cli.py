@@ -294,6 +294,9 @@ def test_process_upload_kill9_while_writing_a_by_product_leaves_the_day_pending(
     for day in DAYS:
         assert statuses(raw, day)[-1] is UD
         assert_uploaded(s3_server, raw, out, day)
+    # the archive tree holds exactly what was uploaded: summaries, PNGs, receipts elsewhere
+    assert sorted(p for p in (out / "l1c").rglob("*") if p.is_file()) == [
+        cdf(out, day) for day in DAYS]
 
 
 def test_process_upload_after_local_only_run_uploads_only(dirs, s3_server, bucket) -> None:

@@ -100,14 +100,15 @@ def test_summary_json_matches_the_cdf_content(campaign: Campaign, day: dt.date) 
                                     "sha256": sha256_file(artifact)}
 
 
-def test_summary_lies_beside_the_cdf_and_never_where_a_receipt_goes(campaign: Campaign) -> None:
+def test_summary_lies_in_the_about_tree_never_in_the_archive(campaign: Campaign) -> None:
     cdf_path = campaign.cdf(D1)
     summary = summary_path(cdf_path)
-    assert summary.parent == cdf_path.parent
-    assert summary.name == cdf_path.name.removesuffix(".cdf") + ".json"
-    # a receipt dir equal to the output dir still names another file
-    assert upload_receipt_path(campaign.out, cdf_path.name) != summary
-    assert not list(cdf_path.parent.glob(".*.part"))  # written atomically: no leftovers
+    assert summary.parent == campaign.out / "about" / cdf_path.parent.relative_to(campaign.out)
+    assert summary.name == cdf_path.name.removesuffix(".cdf") + ".summary.json"
+    assert upload_receipt_path(campaign.out / "about", cdf_path.name) != summary
+    assert not list(summary.parent.glob(".*.part"))  # written atomically: no leftovers
+    archive = [p for p in (campaign.out / "l1c").rglob("*") if p.is_file()]
+    assert archive and all(p.suffix == ".cdf" for p in archive)
     downloaded = next(r for r in TelemetryStore(campaign.telemetry).read()
                       if r.chunk_date_utc == D1.isoformat() and r.status is Status.DOWNLOADED)
     assert read_summary(cdf_path).records_read == int(downloaded.records_downloaded)

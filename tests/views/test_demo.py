@@ -26,7 +26,7 @@ from support import png_size
 
 from swxsoc_reach.cli import main
 from swxsoc_reach.days import iter_days
-from swxsoc_reach.paths import day_cdf_path
+from swxsoc_reach.paths import day_cdf_path, quicklook_path
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.testing.clone import copy_workflow_files
@@ -177,8 +177,11 @@ def test_demo_leaves_what_the_cli_leaves_for_the_same_days(
     assert cdfs == [config.local(config.cdf(day)) for day in days]
     for day, cdf in zip(days, cdfs, strict=True):
         assert_same_cdf(cdf, day_cdf_path(out, day, sel.sensor_id))
-        width, height = png_size(cdf.with_suffix(".png"))
+        width, height = png_size(quicklook_path(cdf))
         assert width > 300 and height > 200
+        assert quicklook_path(cdf) in first_run.paths()
+    for archive in (cdfs[0].parents[4], out / "l1c"):  # the demo's and the CLI's: only CDFs
+        assert {p.suffix for p in archive.rglob("*") if p.is_file()} == {".cdf"}, archive
     ours = TelemetryStore(sel.telemetry_file).read()
     theirs = TelemetryStore(out / "download_telemetry.csv").read()
     assert sorted(comparable(ours)) == sorted(comparable(theirs))  # the workflow goes day by day

@@ -104,7 +104,7 @@ def test_quicklook_map_is_every_position_coloured_by_its_highest_dose(all_sensor
     assert len(plotted) == int(keep.sum()) > 0
 
 
-def test_quicklook_cli_writes_beside_the_cdf_by_default(one_sensor_cdf: Path, capsys) -> None:
+def test_quicklook_cli_writes_to_the_about_tree_by_default(one_sensor_cdf: Path, capsys) -> None:
     png = quicklook_path(one_sensor_cdf)
     png.unlink(missing_ok=True)
     assert main(["quicklook", str(one_sensor_cdf)]) == 0
@@ -154,18 +154,21 @@ def raw(input_dirs) -> Path:
     return input_dirs([DAY, DAY + dt.timedelta(days=1)], "REACH-135")[0]
 
 
-def test_process_quicklook_writes_a_png_beside_each_cdf(raw: Path, tmp_path: Path) -> None:
+def test_process_quicklook_writes_a_png_of_each_cdf_in_the_about_tree(raw: Path,
+                                                                     tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(process_args(raw, out)) == 0
     for day in (DAY, DAY + dt.timedelta(days=1)):
         cdf = day_cdf_path(out, day, "REACH-135")
-        assert png_size(cdf.with_suffix(".png")) == (1100, 900)
+        assert png_size(quicklook_path(cdf)) == (1100, 900)
+        assert quicklook_path(cdf).is_relative_to(out / "about" / "l1c")
+    assert sorted(p.suffix for p in (out / "l1c").rglob("*") if p.is_file()) == [".cdf"] * 2
 
 
 def test_process_quicklook_failure_only_warns_and_the_day_is_processed(raw: Path, tmp_path,
                                                                         capsys) -> None:
     out = tmp_path / "out"
-    blocked = day_cdf_path(out, DAY, "REACH-135").with_suffix(".png")
+    blocked = quicklook_path(day_cdf_path(out, DAY, "REACH-135"))
     blocked.mkdir(parents=True)  # a directory where the PNG must go: the plot cannot be saved
     assert main(process_args(raw, out)) == 0
     states = TelemetryStore(raw / "download_telemetry.csv").state()
@@ -174,7 +177,7 @@ def test_process_quicklook_failure_only_warns_and_the_day_is_processed(raw: Path
     err = capsys.readouterr().err  # the CLI's log handler writes to stderr
     assert " WARNING 2026-01-01 quicklook: not drawn for reach_135_l1c_prelim_20260101T000000_" \
         "v1.0.0.cdf: IsADirectoryError: " in err
-    assert day_cdf_path(out, DAY + dt.timedelta(days=1), "REACH-135").with_suffix(".png").is_file()
+    assert quicklook_path(day_cdf_path(out, DAY + dt.timedelta(days=1), "REACH-135")).is_file()
 
 
 def test_process_quicklook_without_matplotlib_exits_2_before_any_day(raw: Path, tmp_path,

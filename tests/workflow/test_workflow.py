@@ -145,7 +145,10 @@ def test_workflow_days_run_in_date_order_even_when_planned_out_of_order(done_wor
     assert order == [d.isoformat() for d in done_workflow.days]
 
 
-def test_workflow_quicklook_draws_a_png_beside_each_cdf(workflow) -> None:
+def test_workflow_quicklook_draws_a_png_of_each_cdf_in_the_about_tree(workflow) -> None:
     workflow.run(config={"quicklook": True})
     for day in workflow.days:
         assert quicklook_path(workflow.cdf(day)).read_bytes().startswith(b"\x89PNG")
+    archive = workflow.cdf(workflow.days[0]).parents[4]  # <data>/l1c: only the CDFs
+    assert sorted(p for p in archive.rglob("*") if p.is_file()) == sorted(
+        workflow.cdf(day) for day in workflow.days)

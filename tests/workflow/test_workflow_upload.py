@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from swxsoc_reach.paths import upload_receipt_path
+from swxsoc_reach.paths import summary_path, upload_receipt_path
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.upload.keys import s3_key
 
@@ -43,6 +43,10 @@ def test_workflow_upload_processes_uploads_and_writes_receipts(workflow, s3_serv
     for day in workflow.days:
         assert statuses(workflow, day) == [P, PD, UP, UD]  # the CLI's rows in upload mode
         assert_confirmed(workflow, s3, day)
+        assert summary_path(workflow.cdf(day)).is_file()  # in the about tree
+    archive = workflow.cdf(workflow.days[0]).parents[4]  # <data>/l1c: only what is uploaded
+    assert sorted(p for p in archive.rglob("*") if p.is_file()) == sorted(
+        workflow.cdf(day) for day in workflow.days)
     rerun = workflow.run(config=UPLOAD)
     assert "nothing to do" in rerun.stderr
 
