@@ -10,12 +10,12 @@ file beside the CDF (``cdf/write.py``), so only the output directory is checked.
 
 - download: the page spools stay until the artifact is published, so the peak is
   the day's bytes twice (2.00-2.01 x the artifact in every case measured);
-- process: the CDF, its summary JSON and its quicklook PNG (1.04 x the CDF for
+- process: the CDF, its summary JSON and its quicklook PNG (1.03 x the CDF for
   ``ALL``, 1.38 x for one sensor: the PNG weighs more beside a small CDF).
 
 Each need is the measured figure times ``MARGIN``: a real UDL day may have larger
 records, more duplicates or compress worse than a synthetic one. The benchmark
-prints need / peak for every case (1.0 to 1.5 is the target; 1.20-1.43 measured).
+prints need / peak for every case (1.0 to 1.5 is the target; 1.25-1.29 measured).
 Two days at once (``--jobs 2``: one downloading, one processing) each check only
 their own need.
 """
@@ -35,9 +35,9 @@ ARTIFACT_BYTES_PER_RECORD = {  # (format, compression): (one sensor, ALL)
     ("json", "zstd"): (50.4, 60.5),
 }
 SPOOL_COPIES = 2  # at the download's peak: every page's spool and the artifact made of them
-# process: the peak over the output directory is close to a line in the records read
-# (ALL 1,105,920 records: 23.57 MiB; REACH-135 34,560: 1.19 MiB): 21.9 B a record
-# (the CDF, gzip level 1) plus 0.47 MiB (the PNG, the summary, the CDF's own header).
+# process --quicklook: the peak over the output directory is close to a line in the
+# records read (ALL 1,105,920 records: 23.29 MiB; REACH-135 34,560: 1.19 MiB): 21.6 B a
+# record (the CDF, gzip level 1) plus 0.48 MiB (the PNG, the summary, the CDF's header).
 PRODUCT_BYTES_PER_RECORD = 22
 PRODUCT_FIXED = MIB // 2
 
