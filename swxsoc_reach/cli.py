@@ -274,7 +274,8 @@ def _add_status(sub: argparse._SubParsersAction) -> None:
                         help="also draw the sensor x day coverage map (rows per --coverage "
                         "level) and the time per day (needs matplotlib)")
     _add_logging_flags(parser, quiet=(
-        'no "plot: FILE" line on stderr (the report itself is the output)'))
+        'the table format prints the summary without the day rows (with --check: nothing '
+        'when the range is complete); no "plot: FILE" line on stderr'))
     parser.set_defaults(handler=_run_status)
 
 
@@ -393,13 +394,17 @@ def _run_status(args: argparse.Namespace) -> int:
         plots.plot_status(report, args.plot, args.coverage or "sensor")
         if not args.quiet:
             print(f"plot: {args.plot}", file=sys.stderr)
+    complete = report.complete
     if args.coverage:
         from swxsoc_reach.views.coverage import coverage_grid, format_coverage
 
         sys.stdout.write(format_coverage(coverage_grid(report, args.coverage), args.format))
+    elif args.quiet and args.format == "table":  # csv and json stay whole: they are data
+        if not (args.check and complete):  # like grep -q: a complete range says nothing
+            sys.stdout.write("\n".join(status.summary_lines(report)) + "\n")
     else:
         sys.stdout.write(status.FORMATTERS[args.format](report))
-    return EXIT_FAILED if args.check and not report.complete else EXIT_OK
+    return EXIT_FAILED if args.check and not complete else EXIT_OK
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:

@@ -31,6 +31,7 @@ from swxsoc_reach.paths import (
 from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
+from swxsoc_reach.phases.diskneed import download_need
 from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
 from swxsoc_reach.telemetry.products import has_product
 from swxsoc_reach.telemetry.resume import DownloadAction, decide_download
@@ -44,7 +45,6 @@ from swxsoc_reach.udl.ratelimit import RateSettings
 logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024  # csv_size_mb is in MiB
-ARTIFACT_BYTES_PER_RECORD = 512  # a CSV record is ~490 B (measured on synthetic days)
 
 
 @dataclass(frozen=True)
@@ -130,18 +130,13 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
             return _work_day(request, client, decoders, day_plan, recorder)
 
         def check(day_plan: DayPlan) -> None:
-            check_free_space(request.output_dir, _space_needed(sel.sensor_id), "artifact")
+            check_free_space(request.output_dir, download_need(
+                sel.sensor_id, sel.output_format, request.compression), "artifact")
 
         return run_day_loop("download", sel, plans, work,
                             lambda day_plan: {"expected_records": expected}, check,
                             replan=replan_with(plan, request),
                             finals=lambda day_plan: [_artifact_path(request, day_plan.day)])
-
-
-def _space_needed(sensor_id: str) -> int:
-    """Bytes a day's download may take at its peak: the spooled pages and the artifact
-    merged from them, each ~490 B per record for a full day (measured on CSV)."""
-    return 2 * expected_records(sensor_id) * ARTIFACT_BYTES_PER_RECORD + MIB
 
 
 def _percent(value: float) -> str:

@@ -2,10 +2,11 @@
 
 Before any day: the output directory exists or can be made, is a directory and
 takes a file (a usage error, exit 2). Before each day: the file system holds the
-space the day will need (too little stops the range; the days after it get no
-row). Between days: ``FaultStreak`` stops the range once a few days in a row
-failed with the same systemic cause (UDL unreachable or refusing the credential,
-S3 unusable, disk full, permission denied), which every later day would hit too.
+space the day will need (``diskneed``: measured, with a margin; too little stops
+the range; the days after it get no row). Between days: ``FaultStreak`` stops the
+range once a few days in a row failed with the same systemic cause (UDL unreachable
+or refusing the credential, S3 unusable, disk full, permission denied), which every
+later day would hit too.
 """
 
 from __future__ import annotations

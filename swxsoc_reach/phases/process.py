@@ -28,6 +28,8 @@ from swxsoc_reach.errors import ConfigError, InputDataError
 from swxsoc_reach.fsutil import write_bytes_atomic
 from swxsoc_reach.paths import (
     DEFAULT_DATA_VERSION,
+    artifact_compression,
+    artifact_format,
     artifact_name,
     day_cdf_path,
     find_artifact,
@@ -40,6 +42,7 @@ from swxsoc_reach.phases.abouttree import move_legacy_files
 from swxsoc_reach.phases.dayguard import replan_with
 from swxsoc_reach.phases.dayloop import DayPlan, DayRecorder, DaySelection, RunReport, plan_days
 from swxsoc_reach.phases.dayloop import run_days as run_day_loop
+from swxsoc_reach.phases.diskneed import process_need, records_in
 from swxsoc_reach.phases.inputcheck import DownloadedArtifact
 from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
 from swxsoc_reach.telemetry.products import newest_version, row_for
@@ -53,8 +56,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-CDF_BYTES_PER_RECORD = 128  # measured 45-100 B per record on synthetic days, with margin
-SPACE_MARGIN = MIB  # the day's summary, quicklook PNG and telemetry rows
 _PROCESSING = (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD)
 _UPLOADING = (ProcessAction.PROCESS_AND_UPLOAD, ProcessAction.UPLOAD_ONLY)
 
@@ -175,14 +176,14 @@ def _day_files(request: ProcessRequest, day: dt.date) -> list[Path]:
 
 
 def _space_needed(source: Path, downloaded: DownloadedArtifact | None) -> int:
-    """Bytes a day's CDF may take: from its records when telemetry knows them, else from
-    the artifact's size (a CSV artifact is 5-10 times its CDF; a compressed one about
-    its CDF's size, hence twice it), plus room for the summary, PNG and rows."""
+    """Bytes a day's CDF, summary and PNG take (``diskneed``): from the records its
+    DOWNLOADED row counts, else from the artifact's size."""
     if downloaded is not None and downloaded.records is not None:
-        estimate = downloaded.records * CDF_BYTES_PER_RECORD
+        records = downloaded.records
     else:
-        estimate = 2 * source.stat().st_size
-    return estimate + SPACE_MARGIN
+        records = records_in(source.stat().st_size, artifact_format(source),
+                             artifact_compression(source))
+    return process_need(records)
 
 
 def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayPlan,

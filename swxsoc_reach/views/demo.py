@@ -190,6 +190,8 @@ def _run(shown: list[str], argv: list[str], cwd: Path, env: dict[str, str],
 def describe(result: DemoResult) -> str:
     """Where everything is, one path a line, and what to try next."""
     sel, config = result.config.selection, result.config
+    # the interpreter running the demo: a bare ``python`` works only in an activated venv
+    python = f"{shlex.quote(sys.executable)} -m swxsoc_reach"
     lines = [""]
     if result.had_work:
         lines.append(f"Demo complete: {sel.sensor_id}, {sel.start} .. {sel.end}, through the "
@@ -197,8 +199,8 @@ def describe(result: DemoResult) -> str:
                      "contacted).")
     else:
         lines.append(f"Nothing to do: every day of {DEMO_CONFIG} ({sel.start} .. {sel.end}) was "
-                     "already complete in the telemetry, which is kept; `python -m swxsoc_reach "
-                     "demo --fresh` starts over.")
+                     f"already complete in the telemetry, which is kept; `{python} demo --fresh` "
+                     "starts over.")
     lines += ["", f"Data directory: {config.data_dir}"]
 
     def section(title: str, items: tuple[Path, ...] | tuple[str, ...]) -> None:
@@ -224,9 +226,8 @@ def describe(result: DemoResult) -> str:
     section("Job logs (one per rule and day):", (config.data_dir / "logs",))
     telemetry = shlex.quote(str(result.telemetry))
     lines += ["", "Next:",
-              f"  python -m swxsoc_reach status --telemetry-file {telemetry}",
-              "  python -m swxsoc_reach demo --fresh     # start over",
+              f"  {python} status --telemetry-file {telemetry}",
+              f"  {python} demo --fresh     # start over",
               "  config/README.md: the one-file step from this demo to a run on the real UDL",
-              "  docs/quickstart.md: each command by hand against `python -m swxsoc_reach "
-              "sandbox`"]
+              f"  docs/quickstart.md: each command by hand against `{python} sandbox`"]
     return "\n".join(lines)

@@ -82,6 +82,7 @@ class StatusPlot:
     days: np.ndarray  # datetime64[D]
     seconds: dict[str, np.ndarray]  # stage -> seconds per day (0 where unknown)
     failed_days: np.ndarray  # datetime64[D]: days carrying a failure (DayStatus.failed)
+    seconds_ylim: tuple[float, float] = (0.0, 1.0)  # the time-per-day axis as drawn
 
 
 def cell_colors(grid: CoverageGrid) -> np.ndarray:
@@ -134,6 +135,12 @@ def plot_status(report: StatusReport, path: Path, level: str = "sensor") -> Stat
                    label=stage, align="edge")
         stack = stack + seconds
     bottom.set_xlim(x0, x1)
+    # a time is never negative; with none recorded yet matplotlib would centre an empty
+    # axis on 0 (-0.04 to 0.04 s): start at 0 and say why the panel is empty
+    bottom.set_ylim(0, stack.max() * 1.05 if stack.any() else 1.0)
+    if not stack.any():
+        bottom.text(0.5, 0.5, "no stage timings recorded yet", transform=bottom.transAxes,
+                    ha="center", va="center", color="0.4")
     bottom.set_ylabel("time per day (s)")
     bottom.set_xlabel("UTC day")
     for i, day in enumerate(data["failed"]):
@@ -154,7 +161,8 @@ def plot_status(report: StatusReport, path: Path, level: str = "sensor") -> Stat
     height = figure.bbox.height
     return StatusPlot(grid, rgba, (left, height - upper, right, height - lower),
                       np.array(days, dtype="datetime64[D]"), data["seconds"],
-                      np.array(data["failed"], dtype="datetime64[D]"))
+                      np.array(data["failed"], dtype="datetime64[D]"),
+                      tuple(float(v) for v in bottom.get_ylim()))
 
 
 def _label_size(rows: int) -> str | float:

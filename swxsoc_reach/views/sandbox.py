@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from swxsoc_reach.errors import ConfigError, MissingDependencyError
+from swxsoc_reach.errors import ConfigError, MissingDependencyError, ReachError
 from swxsoc_reach.testing.s3_server import HOST, UNSET_VARS
 
 if TYPE_CHECKING:
@@ -40,6 +40,10 @@ BUCKET = "dev-swxsoc-pipeline-incoming"  # the bucket the docs upload to
 CREDENTIAL = "Basic c2FuZGJveDpzYW5kYm94"
 # What would send a child to the real UDL or AWS, or to other credentials: unset
 UNSET = ("SECRET_ARN_UDL", *UNSET_VARS)
+
+
+class SandboxStartError(ReachError):
+    """A server of the sandbox could not start (exit 1, one line, nothing exported)."""
 
 
 @dataclass(frozen=True)
@@ -120,12 +124,18 @@ def running_sandbox(options: SandboxOptions = SandboxOptions()) -> Iterator[Sand
     for what, port in (("--udl-port", options.udl_port), ("--s3-port", options.s3_port)):
         _check_port_free(what, port)
     with contextlib.ExitStack() as stack:
-        s3 = stack.enter_context(running_moto_server(port=options.s3_port))
-        s3.client().create_bucket(Bucket=options.bucket)
-        udl = UdlServer(udl_config(options), port=options.udl_port)
-        stack.callback(udl.stop)
-        with _blocked(STOP_SIGNALS):
-            udl.start()
+        try:
+            s3 = stack.enter_context(running_moto_server(port=options.s3_port))
+            s3.client().create_bucket(Bucket=options.bucket)
+            udl = UdlServer(udl_config(options), port=options.udl_port)
+            stack.callback(udl.stop)
+            with _blocked(STOP_SIGNALS):
+                udl.start()
+        except (OSError, RuntimeError) as exc:  # a port taken since the probe, moto failing
+            raise SandboxStartError(
+                f"the sandbox did not start: {exc}; nothing was printed to export (a shell "
+                "that sourced this output has no sandbox settings): fix the cause and start "
+                "it again") from exc
         yield Sandbox(options, udl, s3)
 
 
@@ -140,10 +150,16 @@ def _blocked(signals: frozenset[signal.Signals]) -> Iterator[None]:
 
 
 def _check_port_free(what: str, port: int) -> None:
-    """A usage error naming the flag when a chosen port is taken (0 is always free)."""
+    """A usage error naming the flag when a chosen port is taken (0 is always free).
+
+    The probe binds as both servers do, with ``SO_REUSEADDR``: a port whose last
+    connections wait out TIME_WAIT (a busy sandbox just stopped) is free to them,
+    and only a socket listening on it refuses the bind.
+    """
     if not port:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError as exc:

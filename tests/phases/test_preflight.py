@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,13 +17,18 @@ from pathlib import Path
 import pytest
 
 from swxsoc_reach.cli import main
+from swxsoc_reach.mission import expected_records
 from swxsoc_reach.paths import day_cdf_path
+from swxsoc_reach.phases.diskneed import download_need, process_need
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.views.quicklook import quicklook_path
 
 SENSOR = "REACH-135"
 DAYS = [dt.date(2026, 5, 1) + dt.timedelta(days=n) for n in range(5)]
 WRONG = "Basic d3Jvbmc6d3Jvbmc="  # refused with HTTP 401 at once
+MIB = 1024 * 1024
+PAGE = 4096  # a tmpfs is sized in pages
 
 
 def process(raw: Path, out: Path, *extra: str, days: int = 3) -> int:
@@ -143,3 +149,40 @@ def test_process_upload_stops_after_three_days_the_bucket_refuses(input_dirs, s3
     err = capsys.readouterr().err
     assert "stopped after 3 days in a row failed the same way (UploadUnavailableError)" in err
     assert "bucket no-such-bucket does not exist" in err
+
+
+def test_a_day_runs_on_a_disk_of_its_measured_need_and_one_page_less_is_refused(
+        udl_server, tmpfs, tmp_path, capsys) -> None:
+    """Issue 19.3: a full zstd REACH-135 day downloads on a tmpfs of exactly what the check
+    asks (``diskneed``: the measured peak and its margin) and processes (with its PNG) on
+    another; on a tmpfs one page smaller each stage is refused before any row or request.
+    The old check asked 34.8 MiB for that download and 5.2 MiB for that process."""
+    records = expected_records(SENSOR)
+    need = {"download": download_need(SENSOR, "csv", "zstd"), "process": process_need(records)}
+    assert need["download"] < 6 * MIB and need["process"] < 2 * MIB
+    telemetry, untouched = tmp_path / "telemetry.csv", tmp_path / "untouched.csv"
+    raw = tmpfs("raw", str(need["download"]))
+    assert download(udl_server, raw, "--telemetry-file", str(telemetry),
+                    "--artifact-compression", "zstd") == 0
+    (row,) = [r for r in rows(telemetry) if r.status is Status.DOWNLOADED]
+    assert int(row.records_downloaded) == records  # a full day
+    shutil.copy(telemetry, untouched)
+    before = rows(untouched)
+    cdf = tmpfs("cdf", str(need["process"]))
+    assert process(raw, cdf, "--telemetry-file", str(telemetry), "--quicklook", days=1) == 0
+    assert quicklook_path(day_cdf_path(cdf, DAYS[0], SENSOR)).is_file()
+
+    requests = udl_server.stats()["counters"].get("requests", 0)
+    small_raw, small_cdf = (tmpfs(name, str(need[stage] - PAGE)) for name, stage in
+                            (("small-raw", "download"), ("small-cdf", "process")))
+    capsys.readouterr()
+    assert download(udl_server, small_raw, "--telemetry-file", str(tmp_path / "new.csv"),
+                    "--artifact-compression", "zstd") == 1
+    assert process(raw, small_cdf, "--telemetry-file", str(untouched), "--quicklook",
+                   days=1) == 1
+    err = capsys.readouterr().err
+    assert f"2026-05-01 download: artifact: not enough free space in {small_raw}" in err
+    assert f"2026-05-01 process: CDF: not enough free space in {small_cdf}" in err
+    assert not (tmp_path / "new.csv").exists()
+    assert udl_server.stats()["counters"].get("requests", 0) == requests
+    assert rows(untouched) == before  # no PROCESS_PENDING

@@ -166,6 +166,19 @@ def test_demo_runs_the_workflow_and_contacts_nothing_but_loopback(first_run: Dem
     assert page.read_text().lstrip().lower().startswith("<!doctype html")
 
 
+def test_demo_next_hint_runs_as_printed_without_an_activated_venv(first_run: DemoRun) -> None:
+    """Issue 19.6: the hint said a bare ``python``, which only an activated venv finds."""
+    assert first_run.code == 0, first_run.err
+    hint = first_run.out.split("\nNext:\n", 1)[1].splitlines()[0].strip()
+    assert hint.startswith(f"{shlex.quote(sys.executable)} -m swxsoc_reach status ")
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env["PATH"] = "/usr/bin:/bin"  # a fresh shell: no venv on the PATH
+    done = subprocess.run(hint, shell=True, env=env, capture_output=True, text=True,
+                          timeout=TIMEOUT_S, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "days (" in done.stdout  # the status summary
+
+
 def test_demo_leaves_what_the_cli_leaves_for_the_same_days(
         first_run: DemoRun, clone: Path, cli_run: tuple[Path, dict[str, int]]) -> None:
     assert first_run.code == 0, first_run.err

@@ -15,6 +15,7 @@ from support import png_size
 
 from swxsoc_reach.cdf import process_file
 from swxsoc_reach.cli import main
+from swxsoc_reach.mission import sensors
 from swxsoc_reach.paths import day_cdf_path
 from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
 from swxsoc_reach.telemetry.schema import Status
@@ -28,11 +29,13 @@ from swxsoc_reach.views.quicklook import (
 
 DAY = dt.date(2026, 1, 1)
 FILL = -1e31
+SILENT = sensors()[5].sensor_id  # sends no record in the ALL day
 
 
-def make_cdf(directory: Path, sensor_id: str, hours: float, gap_fraction: float = 0.0) -> Path:
+def make_cdf(directory: Path, sensor_id: str, hours: float, gap_fraction: float = 0.0,
+             absent: tuple[tuple[str, float, float], ...] = ()) -> Path:
     raw = write_artifact(directory / "raw", DAY, SyntheticOptions(
-        sensor_id=sensor_id, gap_fraction=gap_fraction), hours=hours)
+        sensor_id=sensor_id, gap_fraction=gap_fraction, absent=absent), hours=hours)
     (cdf,) = process_file(raw, directory / "cdf", day=DAY, sensor_id=sensor_id)
     return cdf
 
@@ -44,15 +47,16 @@ def one_sensor_cdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def all_sensors_cdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """32 sensors; gaps leave fill in the other sensors' cells."""
-    return make_cdf(tmp_path_factory.mktemp("all"), "ALL", hours=0.25, gap_fraction=0.1)
+    """32 sensors; gaps leave fill in the other sensors' cells; SILENT sends nothing."""
+    return make_cdf(tmp_path_factory.mktemp("all"), "ALL", hours=0.25, gap_fraction=0.1,
+                    absent=((SILENT, 0.0, 24.0),))
 
 
 def read_back(cdf_path: Path) -> dict[str, np.ndarray]:
     """The file's variables through cdflib alone, fill as NaN."""
     cdf = cdflib.CDF(str(cdf_path))
     values = {name: cdf.varget(name) for name in ("Epoch", "dose_rate", "dosimeter_flavors",
-                                                    "lat", "lon")}
+                                                    "lat", "lon", "sensor_labels")}
     for name in ("dose_rate", "lat", "lon"):
         values[name] = np.where(values[name] == FILL, np.nan, values[name])
     values["times"] = np.asarray(cdflib.cdfepoch.to_datetime(values["Epoch"]))
@@ -65,11 +69,11 @@ def test_quicklook_png_has_the_figure_size(one_sensor_cdf: Path, tmp_path: Path)
     assert png_size(drawn.path) == (int(FIGURE_SIZE_IN[0] * 100), int(FIGURE_SIZE_IN[1] * 100))
 
 
-@pytest.mark.parametrize("which", ["one_sensor_cdf", "all_sensors_cdf"])
-def test_quicklook_lines_are_the_dose_rates_of_the_file(which: str, request, tmp_path) -> None:
-    cdf_path = request.getfixturevalue(which)
-    file = read_back(cdf_path)
-    drawn = write_quicklook(cdf_path, tmp_path / "q.png")
+def test_quicklook_lines_are_the_dose_rates_of_the_file(one_sensor_cdf: Path,
+                                                        tmp_path: Path) -> None:
+    file = read_back(one_sensor_cdf)
+    drawn = write_quicklook(one_sensor_cdf, tmp_path / "q.png")
+    assert drawn.image is None  # one sensor: lines, no image
     expected: dict[str, list[np.ndarray]] = {}
     for s, f in np.ndindex(file["dosimeter_flavors"].shape):
         expected.setdefault(flavor_name(file["dosimeter_flavors"][s, f]), []).append(
@@ -82,14 +86,56 @@ def test_quicklook_lines_are_the_dose_rates_of_the_file(which: str, request, tmp
             assert np.array_equal(dose, want, equal_nan=True)
 
 
-def test_quicklook_fill_values_are_gaps_not_points(all_sensors_cdf: Path, tmp_path) -> None:
+def test_quicklook_all_day_is_a_sensor_by_time_image_of_the_highest_dose(
+        all_sensors_cdf: Path, tmp_path: Path) -> None:
+    """A quarter hour of 5 s samples: one column per sample, each cell the highest of the
+    sensor's dosimeters; fill (gaps, the silent sensor) is an empty cell, never a colour."""
     file = read_back(all_sensors_cdf)
-    fills = int(np.isnan(file["dose_rate"]).sum())
-    assert fills > 0  # the gaps left fill in the file
     drawn = write_quicklook(all_sensors_cdf, tmp_path / "q.png")
-    gaps = sum(int(np.isnan(dose).sum()) for lines in drawn.series.values() for _, dose in lines)
-    assert gaps == fills
-    assert np.nanmin([np.nanmin(d) for ls in drawn.series.values() for _, d in ls]) > 0
+    assert drawn.series == {}  # no lines
+    image = drawn.image
+    assert image is not None
+    assert image.rows == tuple(str(label) for label in file["sensor_labels"])
+    highest = np.fmax.reduce(file["dose_rate"], axis=2).T  # (S, T)
+    assert image.values.shape == highest.shape
+    assert np.array_equal(image.values, highest, equal_nan=True)
+    assert image.edges[0] == file["times"][0] and len(image.edges) == len(file["times"]) + 1
+    empty = np.isnan(image.values)
+    assert empty[image.rows.index(SILENT)].all()
+    assert empty.sum() > len(file["times"])  # the gaps too
+    assert (image.rgba[empty][:, 3] == 0).all() and (image.rgba[~empty][:, 3] == 1).all()
+
+
+def test_quicklook_all_png_shows_the_silent_sensor_row_empty(all_sensors_cdf: Path,
+                                                              tmp_path: Path) -> None:
+    """The PNG's pixels at every cell's centre: the silent sensor's row is the background,
+    every other cell with a sample holds the colour of its rate (log scale)."""
+    from matplotlib.colors import to_rgb
+    from matplotlib.image import imread
+
+    from swxsoc_reach.views.quicklook import EMPTY_COLOR
+
+    drawn = write_quicklook(all_sensors_cdf, tmp_path / "q.png")
+    image = drawn.image
+    assert image is not None
+    pixels = imread(drawn.path)[..., :3]
+    left, top, right, bottom = image.extent_px
+    rows, columns = image.values.shape
+    assert right - left > 600 and bottom - top > 250  # the panel is not squeezed
+    background = np.array(to_rgb(EMPTY_COLOR))
+    silent = image.rows.index(SILENT)
+    filled = 0
+    for i in range(rows):
+        y = int(top + (i + 0.5) * (bottom - top) / rows)
+        for j in range(columns):
+            x = int(left + (j + 0.5) * (right - left) / columns)
+            if i == silent or np.isnan(image.values[i, j]):
+                assert np.allclose(pixels[y, x], background, atol=2 / 255), (i, j)
+            else:
+                assert np.allclose(pixels[y, x], image.rgba[i, j, :3], atol=2 / 255), (i, j)
+                assert not np.allclose(pixels[y, x], background, atol=0.05)
+                filled += 1
+    assert filled > 0.85 * (rows - 1) * columns  # the others filled (10 % gaps)
 
 
 def test_quicklook_map_is_every_position_coloured_by_its_highest_dose(all_sensors_cdf: Path,

@@ -5,6 +5,7 @@ exit 0 and no traceback, and no process outlives it."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import signal
 import socket
@@ -23,7 +24,7 @@ from netguard import guarded_env, write_guard
 from swxsoc_reach.cli import main
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
-from swxsoc_reach.views.sandbox import BUCKET, SENSOR_ID
+from swxsoc_reach.views.sandbox import BUCKET, SENSOR_ID, SandboxOptions, running_sandbox
 
 DAY = "2025-09-03"  # one whole REACH-135 day: what the quickstart downloads, less a day
 READY_TIMEOUT_S = 120
@@ -108,8 +109,58 @@ def test_sandbox_refuses_a_port_in_use(capsys) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         assert main(["sandbox", "--udl-port", str(port)]) == 2
+    captured = capsys.readouterr()
     assert (f"swxsoc_reach: error: --udl-port {port}: cannot listen on 127.0.0.1:{port}"
-            in capsys.readouterr().err)
+            in captured.err)
+    assert captured.out == ""  # nothing to paste
+
+
+def port_in_time_wait() -> int:
+    """A port a server just stopped using, its closed connection still in TIME_WAIT (the
+    server side closed first, as a stopped server does)."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as both servers do
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = listener.accept()
+            accepted.close()
+            assert client.recv(1) == b""  # the server's FIN arrived
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))  # what the probe did: refused for about a minute
+    return port
+
+
+def test_sandbox_starts_on_fixed_ports_just_left_by_a_stopped_one() -> None:
+    """Issue 19.6: restarting on fixed ports right after stopping a busy sandbox said
+    "Address already in use" for about a minute: the probe bound without SO_REUSEADDR."""
+    udl_port, s3_port = port_in_time_wait(), port_in_time_wait()
+    with running_sandbox(SandboxOptions(udl_port=udl_port, s3_port=s3_port)) as running:
+        assert running.udl.url == f"http://127.0.0.1:{udl_port}"
+        assert running.exports()["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{s3_port}"
+        assert running.objects() == {}  # the bucket answers
+
+
+def test_sandbox_that_cannot_start_prints_one_error_line_and_nothing_to_export(
+        tmp_path: Path) -> None:
+    """A moto that dies at once (a broken install): exit 1, one line, an empty stdout (no
+    traceback; before, a RuntimeError's)."""
+    broken = tmp_path / "broken" / "moto"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("")
+    (broken / "server.py").write_text("raise SystemExit(3)\n")
+    env = guarded_env(write_guard(tmp_path), tmp_path / "refused.log")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(broken.parent),
+                                                      env.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-m", "swxsoc_reach", "sandbox"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("swxsoc_reach: error: the sandbox did not start: moto server on "
+                           "127.0.0.1 exited with 3")
+    assert "nothing was printed to export" in line
 
 
 def test_sandbox_without_moto_exits_2_with_what_to_install(tmp_path: Path) -> None:

@@ -136,6 +136,29 @@ def test_status_table_lists_days_and_summary(runs: Runs, capsys) -> None:
     assert "  2026-01-04 REACH-135 process: InputDataError: " in out
 
 
+def test_status_quiet_check_prints_the_summary_of_an_incomplete_range_only(runs: Runs,
+                                                                           capsys) -> None:
+    """Issue 19.6: ``--check -q`` printed the whole table."""
+    assert main(["status", "--telemetry-file", str(runs.telemetry), "--check", "-q"]) == 1
+    out = capsys.readouterr().out
+    assert not any(line.startswith(("day ", "2026-01-0")) for line in out.splitlines())
+    assert out.startswith("4 days (2026-01-01 .. 2026-01-04): 2 FAILED, 2 UPLOADED")
+    assert "  2026-01-02 REACH-135 download: UdlError: UDL answered HTTP 400" in out
+
+
+def test_status_quiet_check_of_a_complete_range_prints_nothing(tmp_path, capsys) -> None:
+    store = TelemetryStore(tmp_path / "t.csv")
+    for day in (D1, D2):
+        store.append(row(day, Status.SKIPPED_NO_DATA))
+    args = ["status", "--telemetry-file", str(tmp_path / "t.csv"), "--check"]
+    assert main([*args, "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(args) == 0  # without -q: the table and the summary
+    assert capsys.readouterr().out.startswith("day ")
+    assert main([*args, "-q", "--format", "csv"]) == 0  # csv is data: -q keeps it whole
+    assert capsys.readouterr().out.count("\n") == 3
+
+
 def test_status_csv_and_json_agree_with_the_report(runs: Runs, capsys) -> None:
     assert main(["status", "--telemetry-file", str(runs.telemetry), "--format", "csv"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -180,6 +203,20 @@ def test_status_plot_draws_time_per_stage_and_failures_from_the_report(runs: Run
     assert list(drawn.seconds["process"]) == [by_day[d].process_seconds or 0.0
                                              for d in (D1, D2, D3, D4)]
     assert list(drawn.failed_days.astype(object)) == [D2, D4]
+    most = max(sum(values) for values in zip(*drawn.seconds.values(), strict=True))
+    assert drawn.seconds_ylim[0] == 0 and drawn.seconds_ylim[1] >= most > 0
+
+
+def test_status_plot_time_axis_starts_at_zero_when_no_timing_exists(tmp_path) -> None:
+    """Issue 19.6: only pending rows, no seconds anywhere: the axis was -0.04 to 0.04 s."""
+    from swxsoc_reach.views.plots import plot_status
+
+    store = TelemetryStore(tmp_path / "t.csv")
+    for day in (D1, D2):
+        store.append(row(day, Status.DOWNLOAD_PENDING))
+    drawn = plot_status(build_report(StatusQuery(tmp_path / "t.csv")), tmp_path / "s.png")
+    assert all(not values.any() for values in drawn.seconds.values())
+    assert drawn.seconds_ylim == (0.0, 1.0)
 
 
 def test_status_plot_flag_writes_the_png(runs: Runs, tmp_path, capsys) -> None:
