@@ -152,8 +152,12 @@ def _csv_path(record: _Record) -> str:
     return "" if at is None else cells[at]
 
 
-def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
-    """Validate each line and derive its stage (a FAILED row inherits the pending row's)."""
+def _records(lines: Iterable[str], *, source: str,
+             last_stage: dict[tuple[str, str, str], Stage] | None = None) -> Iterator[_Record]:
+    """Validate each line and derive its stage (a FAILED row inherits the pending row's).
+
+    ``last_stage`` carries the pending rows' stages over from an earlier part of the file.
+    """
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
@@ -175,7 +179,7 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
     i_day, i_status = index["chunk_date_utc"], index["status"]
     i_sensor, i_descriptor = index.get("sensor_id"), index.get("descriptor")
     i_started = index.get("started_at_utc")
-    last_stage: dict[tuple[str, str, str], Stage] = {}
+    last_stage = {} if last_stage is None else last_stage
     valid_days: set[str] = set()
     for number, cells in enumerate(reader, start=2):
         # (in a Phase 1-only file, our full-width rows are whole too)
@@ -208,6 +212,44 @@ def _records(lines: Iterable[str], *, source: str) -> Iterator[_Record]:
 
 
 _COLUMN_SET = frozenset(COLUMNS)
+
+
+class RunRows:
+    """The rows one run id wrote, read as they are appended (a workflow run's jobs share one).
+
+    Each ``new_rows`` reads only what was appended since the last call, under a shared
+    lock (so no line is half written), and skips lines of other runs before parsing
+    them: cheap to poll, and to call once per job on a decade's telemetry.
+    """
+
+    def __init__(self, path: Path, run_id: str) -> None:
+        self.path = Path(path)
+        self._run_id = run_id
+        self._offset = 0
+        self._header = ""
+        self._last_stage: dict[tuple[str, str, str], Stage] = {}
+
+    def new_rows(self) -> list[Row]:
+        """This run's rows appended since the last call, in file order."""
+        try:
+            with open(self.path, "rb") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+                fh.seek(self._offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        end = data.rfind(b"\n") + 1  # a torn last line waits for its end
+        text = data[:end].decode("utf-8", errors="replace")
+        self._offset += end
+        if not self._header:
+            self._header, _, text = text.partition("\n")
+        lines = [line for line in text.splitlines() if self._run_id in line]
+        if not lines:
+            return []
+        records = _records([self._header, *lines], source=str(self.path),
+                           last_stage=self._last_stage)
+        return [row for row in (_to_row(*record) for record in records)
+                if row.run_id == self._run_id]
 
 
 def _is_day(text: str) -> bool:
