@@ -27,7 +27,6 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable
 from typing import TextIO
 
 from swxsoc_reach.days import ONE_DAY
@@ -57,7 +56,10 @@ def _streaks(plan: WorkflowPlan, run: str) -> list[SharedStreak]:
 
 class StreakWatch:
     """Reads the run's new rows every ``POLL_S``; on a streak, stops Snakemake's
-    scheduling the way SIGTERM does (no new job; running ones finish)."""
+    scheduling the way SIGTERM does (no new job; running ones finish).
+
+    ``close_run`` ends every watch first: no signal lands once the run is being closed.
+    """
 
     def __init__(self, plan: WorkflowPlan, run: str) -> None:
         self._streaks = _streaks(plan, run)
@@ -67,7 +69,12 @@ class StreakWatch:
 
     def start(self) -> StreakWatch:
         self._thread.start()
+        _WATCHES.append(self)
         return self
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
     def _watch(self) -> None:
         while not self._done.wait(POLL_S):
@@ -76,8 +83,13 @@ class StreakWatch:
                 return
 
 
+_WATCHES: list[StreakWatch] = []  # started by this process (onstart), ended by close_run
+
+
 def close_run(plan: WorkflowPlan, run: str, data_dir: str, out: TextIO = sys.stderr) -> int:
     """Print the run's verdict from the telemetry; return the exit code it means."""
+    while _WATCHES:
+        _WATCHES.pop().stop()
     sel = plan.config.selection
     key = (sel.sensor_id, sel.descriptor)
     rows = [row for row in RunRows(sel.telemetry_file, run).new_rows()
@@ -88,25 +100,24 @@ def close_run(plan: WorkflowPlan, run: str, data_dir: str, out: TextIO = sys.std
                                  for streak in _streaks(plan, run))), None)
     state = TelemetryStore(sel.telemetry_file).state()
 
-    def failed(days: Iterable[dt.date]) -> list[dt.date]:
-        return [day for day in days
-                if (row := state.get(day.isoformat(), *key)) is not None
-                and row.status is Status.FAILED]
-
-    now, earlier = failed(plan.days), failed(plan.failed_days)
+    failed = [day for day in sorted([*plan.days, *plan.failed_days])
+              if (row := state.get(day.isoformat(), *key)) is not None
+              and row.status is Status.FAILED]
+    now = [day for day in failed if state.get(day.isoformat(), *key).run_id == run]
+    earlier = [day for day in failed if day not in now]  # not retried, or not reached
     span = f"{sel.start}..{sel.end}"
     if stopped:
         print(f"swxsoc_reach: error: {stopped}", file=out)
     if now or earlier:
         print(f"swxsoc_reach: {span}: {failed_clause(len(now), len(earlier), RETRY_HINT)}",
               file=out)
-        for day in sorted(now + earlier)[:SHOWN_FAILURES]:
+        for day in failed[:SHOWN_FAILURES]:
             row = state.get(day.isoformat(), *key)
             log = _log_of(data_dir, day, row.run_id, row.stage)
             where = f" (log: {log})" if log else ""
             print(f"  {day} {row.error_type}: {row.error_message}{where}", file=out)
-        if len(now) + len(earlier) > SHOWN_FAILURES:
-            print(f"  ... and {len(now) + len(earlier) - SHOWN_FAILURES} more "
+        if len(failed) > SHOWN_FAILURES:
+            print(f"  ... and {len(failed) - SHOWN_FAILURES} more "
                   "(swxsoc_reach status lists them)", file=out)
     elif not stopped:
         print(f"swxsoc_reach: {span}: every day complete or without data in UDL", file=out)
