@@ -95,9 +95,10 @@ def close_run(plan: WorkflowPlan, run: str, data_dir: str, out: TextIO = sys.std
     rows = [row for row in RunRows(sel.telemetry_file, run).new_rows()
             if (row.sensor_id, row.descriptor) == key]
     touched = {row.chunk_date_utc for row in rows}
-    untouched = _count([day for day in plan.days if day.isoformat() not in touched])
-    stopped = next(filter(None, (streak.stopped(untouched)
-                                 for streak in _streaks(plan, run))), None)
+    untouched = [day for day in plan.days if day.isoformat() not in touched]
+    # a streak that ended with the range stopped nothing: the failed days say it all
+    stopped = next(filter(None, (streak.stopped(_count(untouched))
+                                 for streak in _streaks(plan, run))), None) if untouched else None
     state = TelemetryStore(sel.telemetry_file).state()
 
     failed = [day for day in sorted([*plan.days, *plan.failed_days])
