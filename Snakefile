@@ -27,6 +27,7 @@ include: "workflow/rules/download.smk"
 include: "workflow/rules/process.smk"
 include: "workflow/rules/upload.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/verdict.smk"
 
 
 # Every day of the range with work left: its CDF, upload receipt or resume marker.
@@ -38,4 +39,6 @@ rule all:
         PLAN.targets(),
         # with `report: true`, the campaign report after them (workflow/rules/report.smk)
         rules.campaign_report.output if config["report"] else [],
+        # days an earlier run left FAILED: a job, so the run ends in the verdict (exit 1)
+        rules.failed_days.output if PLAN.failed else [],
     localrule: True

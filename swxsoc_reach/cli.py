@@ -98,6 +98,10 @@ def _add_day_flags(parser: argparse.ArgumentParser, *, telemetry_help: str) -> N
                         help="plan only: print each day's action; no telemetry, no work")
     parser.add_argument("--aws-region", metavar="REGION",
                         help="AWS region (default: boto3's region chain)")
+    parser.add_argument("--run-id", metavar="ID",
+                        help="the telemetry run_id to write (default: a new one); processes "
+                        "given the same id share one streak of systemic faults: the "
+                        "workflow gives each run's jobs its own")
     _add_logging_flags(parser)
 
 
@@ -116,6 +120,7 @@ def _selection(args: argparse.Namespace, default_telemetry_dir: Path) -> DaySele
         retry_failed=args.retry_failed,
         limit_days=args.limit_days,
         dry_run=args.dry_run,
+        run_id=args.run_id,
     )
 
 
@@ -169,6 +174,9 @@ def _add_udl_flags(parser: argparse.ArgumentParser) -> None:
                       help="the rate never drops below it (default %(default)s)")
     rate.add_argument("--max-rate", type=_positive_float, default=25.0, metavar="RPS",
                       help="the rate never rises above it (default %(default)s)")
+    rate.add_argument("--max-retries", type=_positive_int, default=5, metavar="N",
+                      help="retries of a failed request (back-off doubling from 0.25-0.5 s) "
+                      "before its day fails (default %(default)s)")
 
 
 def _run_download(args: argparse.Namespace) -> RunReport:

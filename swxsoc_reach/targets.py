@@ -87,6 +87,7 @@ class WorkflowConfig:
     udl_url: str | None = None
     artifact_compression: str = "none"  # download --artifact-compression
     window_minutes: float | None = None  # download --window-minutes
+    udl_max_retries: int | None = None  # download --max-retries
     upload_to_s3: bool = False
     s3_bucket: str | None = None
     aws_region: str | None = None
@@ -95,11 +96,13 @@ class WorkflowConfig:
     allow_downgrade: bool = False  # process --allow-downgrade
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], base: Path) -> WorkflowConfig:
+    def from_config(cls, config: Mapping[str, Any], base: Path,
+                    run_id: str | None = None) -> WorkflowConfig:
         """Check what the JSON schema cannot: real dates in order, sensor, bucket with upload.
 
         ``base`` is the directory a relative ``data_dir`` starts from (the workflow's
-        directory: the same in the main process and in every job's).
+        directory: the same in the main process and in every job's); ``run_id`` the
+        workflow run's (``workflow_run.run_id``), passed to every day's command.
         """
         for key in ("start_date", "end_date"):
             if config.get(key) is None:
@@ -131,6 +134,7 @@ class WorkflowConfig:
                 output_format=config["output_format"],
                 retry_failed=bool(config["retry_failed"]),
                 limit_days=config.get("limit_days"),
+                run_id=run_id,
             ),
             data_dir=data_dir,
             input_dir=input_dir,
@@ -140,6 +144,7 @@ class WorkflowConfig:
             udl_url=config.get("udl_url") or None,
             artifact_compression=config.get("artifact_compression", "none"),
             window_minutes=config.get("window_minutes"),
+            udl_max_retries=config.get("udl_max_retries"),
             upload_to_s3=upload,
             s3_bucket=config.get("s3_bucket") or None,
             aws_region=config.get("aws_region") or None,
@@ -200,6 +205,8 @@ class WorkflowConfig:
             udl += ["--artifact-compression", self.artifact_compression]
         if self.window_minutes:
             udl += ["--window-minutes", f"{self.window_minutes:g}"]
+        if self.udl_max_retries:
+            udl += ["--max-retries", str(self.udl_max_retries)]
         return shlex.join([*self._shared_flags(), "--data-version", self.data_version, *udl])
 
     def process_flags(self, *, upload: bool) -> str:
@@ -215,6 +222,8 @@ class WorkflowConfig:
         sel = self.selection
         flags = ["--telemetry-file", self.telemetry_file, "--sensor-id", sel.sensor_id,
                  "--descriptor", sel.descriptor, "--output-format", sel.output_format]
+        if sel.run_id:  # the workflow run's: its jobs share one streak of systemic faults
+            flags += ["--run-id", sel.run_id]
         if sel.retry_failed:
             flags.append("--retry-failed")
         if self.aws_region:
@@ -241,7 +250,12 @@ class WorkflowPlan:
     config: WorkflowConfig
     days: dict[dt.date, DayTarget]
     checked: int  # days the resume rules looked at
-    failed: int = 0  # days left out because they are FAILED (until retry_failed)
+    failed_days: tuple[dt.date, ...] = ()  # left out because they are FAILED (until retry_failed)
+
+    @property
+    def failed(self) -> int:
+        """How many days the plan leaves out because they are FAILED."""
+        return len(self.failed_days)
     refetch: int = 0  # days whose artifact was pruned and is needed again
 
     def targets(self) -> list[str]:
@@ -326,9 +340,9 @@ def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
     plans = plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
     check_downgrades(_process_request(config), state, plans)
     days = {day: t for day, t in decided.items() if t is not None}
-    failed = sum(1 for p in plans if p.action is ProcessAction.SKIP_FAILED)
+    failed = tuple(p.day for p in plans if p.action is ProcessAction.SKIP_FAILED)
     refetch = sum(1 for t in days.values() if t.refetch)
-    return WorkflowPlan(config, days, checked=len(plans), failed=failed, refetch=refetch)
+    return WorkflowPlan(config, days, checked=len(plans), failed_days=failed, refetch=refetch)
 
 
 def _process_request(config: WorkflowConfig) -> ProcessRequest:

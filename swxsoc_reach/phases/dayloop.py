@@ -21,10 +21,10 @@ from pathlib import Path
 from swxsoc_reach.days import day_window, iso_utc, iter_days, utc_now
 from swxsoc_reach.errors import RangeStoppedError, TelemetryError
 from swxsoc_reach.phases.dayguard import DayGuard, Finals, Replan, WatchedStore
-from swxsoc_reach.phases.preflight import FaultStreak
+from swxsoc_reach.phases.preflight import FaultStreak, error_type_of
 from swxsoc_reach.telemetry.resume import SKIPPED_FAILED
-from swxsoc_reach.telemetry.schema import Row, Status
-from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.telemetry.schema import STATUS_STAGE, Row, Status
+from swxsoc_reach.telemetry.store import RunRows, TelemetryStore
 from swxsoc_reach.views.eta import dry_run_totals
 from swxsoc_reach.views.progress import day_progress
 
@@ -44,6 +44,9 @@ class DaySelection:
     retry_failed: bool = False
     limit_days: int | None = None
     dry_run: bool = False
+    # the telemetry run_id to write; a workflow run gives every job its own so they
+    # share one streak of systemic faults (``RunRows``), else each run makes a new one
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,13 +101,8 @@ class RunReport:
         parts = [f"{n} {status}" for status, n in sorted(counts.items())]
         parts.append(f"{skipped} skipped")
         line = f"{self.stage}: {len(self.plans)} days planned: " + ", ".join(parts)
-        failed, earlier = self.failed, self.failed_earlier
-        if failed or earlier:
-            when = ", ".join(f"{n} {what}" for n, what in (
-                (failed, "now"), (earlier, "in an earlier run")) if n)
-            total = failed + earlier
-            line += (f"; {total} {'day' if total == 1 else 'days'} FAILED ({when}): fix the "
-                     "cause, then rerun with --retry-failed")
+        if self.failed or self.failed_earlier:
+            line += "; " + failed_clause(self.failed, self.failed_earlier, "--retry-failed")
         if self.busy:
             line += (f"; {len(self.busy)} days busy (another process works on them): "
                      "rerun once it ends")
@@ -112,6 +110,15 @@ class RunReport:
             unreached = sum(1 for p in self.plans if p.is_work and p.day not in self.outcomes)
             line += f"; stopped early, {unreached} days not reached"
         return line
+
+
+def failed_clause(now: int, earlier: int, retry_hint: str) -> str:
+    """``3 days FAILED (2 now, 1 in an earlier run): fix the cause, then rerun with ...``."""
+    when = ", ".join(f"{n} {what}" for n, what in ((now, "now"), (earlier, "in an earlier run"))
+                     if n)
+    total = now + earlier
+    return (f"{total} {'day' if total == 1 else 'days'} FAILED ({when}): fix the cause, "
+            f"then rerun with {retry_hint}")
 
 
 def plan_days(
@@ -170,7 +177,7 @@ class DayRecorder:
         base = self.last or self._identity.evolve(started_at_utc=iso_utc(utc_now()))
         message = " ".join(str(exc).split()) or type(exc).__name__
         return self._write(base.evolve(
-            status=Status.FAILED, error_type=type(exc).__name__, error_message=message,
+            status=Status.FAILED, error_type=error_type_of(exc), error_message=message,
             finished_at_utc=iso_utc(utc_now())))
 
     def _write(self, row: Row) -> Row:
@@ -200,7 +207,9 @@ def run_days(
     and the temporary files killed writers left beside the day's ``finals`` go.
     ``check`` runs before each day's first row (the free-space check): its
     ``RangeStoppedError`` stops the range, leaving that day and the rest untouched.
-    So does a streak of days failing with one systemic cause (``FaultStreak``).
+    So does a streak of days failing with one systemic cause (``FaultStreak``): this
+    process's, or, with ``selection.run_id``, the streak every process of that run wrote
+    to the telemetry (a workflow's parallel day jobs), read before each day starts.
     """
     report = RunReport(stage, list(plans), dry_run=selection.dry_run)
     if selection.dry_run:
@@ -212,7 +221,8 @@ def run_days(
     store = WatchedStore(selection.telemetry_file)
     guard = DayGuard(stage, store, selection.sensor_id, selection.descriptor, replan, finals)
     report.busy = guard.busy
-    run_id = str(uuid.uuid4())
+    run_id = selection.run_id or str(uuid.uuid4())
+    shared = SharedStreak(selection.telemetry_file, run_id, stage) if selection.run_id else None
     worked = [plan for plan in plans if plan.is_work]
     for plan in plans:
         if not plan.is_work:
@@ -224,6 +234,9 @@ def run_days(
                 if plan is None:  # busy, or done by another process meanwhile
                     progress.advance("skipped")
                     continue
+                report.stopped = shared.stopped() if shared is not None else None
+                if report.stopped:  # another job of this run ended the streak: no row
+                    break
                 try:
                     check(plan)
                 except RangeStoppedError as exc:
@@ -247,3 +260,24 @@ def run_days(
                 if report.stopped:
                     break
     return report
+
+
+class SharedStreak:
+    """The systemic-fault streak of one run's ``stage``, read from the telemetry.
+
+    Every job of a workflow run writes rows under the run's id; outcome rows in the
+    order they were appended make the streak, whichever process wrote them.
+    """
+
+    def __init__(self, telemetry_file: Path, run_id: str, stage: str,
+                 retry_hint: str = "--retry-failed") -> None:
+        self._rows = RunRows(telemetry_file, run_id)
+        self._stage = stage
+        self._streak = FaultStreak(retry_hint=retry_hint)
+
+    def stopped(self, not_attempted: str = "the days after them") -> str | None:
+        """Why this run's ``stage`` must stop (read the rows appended since), or None."""
+        for row in self._rows.new_rows():
+            if (row.stage or STATUS_STAGE.get(row.status)) == self._stage:
+                self._streak.record_row(row)
+        return self._streak.describe(not_attempted)

@@ -37,7 +37,7 @@ from swxsoc_reach.telemetry.products import has_product
 from swxsoc_reach.telemetry.resume import DownloadAction, decide_download
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
-from swxsoc_reach.udl.client import UdlClient, UdlQuery, resolve_base_url
+from swxsoc_reach.udl.client import RetryPolicy, UdlClient, UdlQuery, resolve_base_url
 from swxsoc_reach.udl.credentials import Credential, resolve_credential
 from swxsoc_reach.udl.day import download_day, open_decoders
 from swxsoc_reach.udl.ratelimit import RateSettings
@@ -59,6 +59,7 @@ class DownloadRequest:
     window: dt.timedelta | None = None  # --window-minutes: fixed windows, else sized to a page
     # --data-version: a day with a product of this version (or later) needs no artifact
     data_version: str = DEFAULT_DATA_VERSION
+    max_retries: int = RetryPolicy.max_retries  # --max-retries: per request, then the day fails
 
 
 def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport:
@@ -73,6 +74,7 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport
         compression=args.artifact_compression,
         window=dt.timedelta(minutes=args.window_minutes) if args.window_minutes else None,
         data_version=check_data_version(args.data_version),
+        max_retries=args.max_retries,
     )
     credential = None if selection.dry_run else resolve_credential(args.aws_region)
     return run(request, credential)
@@ -119,7 +121,9 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
             if credential is None:
                 raise ValueError("a download needs a credential")
             check_output_dir(request.output_dir, create=True)
-            client = stack.enter_context(UdlClient(request.udl_url, credential, request.rate))
+            client = stack.enter_context(UdlClient(
+                request.udl_url, credential, request.rate,
+                RetryPolicy(max_retries=request.max_retries)))
             if any(day_plan.is_work for day_plan in plans):
                 decoders = open_decoders(request.rate.max_concurrent_requests)
                 if decoders is not None:

@@ -226,8 +226,12 @@ def _warn_once(source: str, number: int, message: str) -> None:
     logger.warning("%s:%d: %s", source, number, message)
 
 
-def _records(lines: Iterable[list[str] | None], *, source: str) -> Iterator[_Record]:
-    """Validate each line and derive its stage (a FAILED row inherits the pending row's)."""
+def _records(lines: Iterable[list[str] | None], *, source: str,
+             last_stage: dict[tuple[str, str, str], Stage] | None = None) -> Iterator[_Record]:
+    """Validate each line and derive its stage (a FAILED row inherits the pending row's).
+
+    ``last_stage`` carries the pending rows' stages over from an earlier part of the file.
+    """
     reader = iter(lines)
     first = next(reader, False)
     if first is False:
@@ -251,7 +255,7 @@ def _records(lines: Iterable[list[str] | None], *, source: str) -> Iterator[_Rec
     i_day, i_status = index["chunk_date_utc"], index["status"]
     i_sensor, i_descriptor = index.get("sensor_id"), index.get("descriptor")
     i_started = index.get("started_at_utc")
-    last_stage: dict[tuple[str, str, str], Stage] = {}
+    last_stage = {} if last_stage is None else last_stage
     valid_days: set[str] = set()
     for number, cells in enumerate(reader, start=2):
         if cells is None:
@@ -287,6 +291,56 @@ def _records(lines: Iterable[list[str] | None], *, source: str) -> Iterator[_Rec
 
 
 _COLUMN_SET = frozenset(COLUMNS)
+
+
+def _lines_holding(data: bytes, needle: bytes, start: int, end: int) -> Iterator[str]:
+    """The whole lines of ``data[start:end]`` holding ``needle`` (found by ``bytes.find``:
+    a run's few rows in a decade's file without splitting every line)."""
+    at = data.find(needle, start, end)
+    while at != -1:
+        first = data.rfind(b"\n", start, at) + 1 or start
+        last = data.find(b"\n", at, end)
+        yield data[first:last].decode("utf-8", errors="replace")
+        at = data.find(needle, last, end)
+
+
+class RunRows:
+    """The rows one run id wrote, read as they are appended (a workflow run's jobs share one).
+
+    Each ``new_rows`` reads only what was appended since the last call, under a shared
+    lock (so no line is half written), and skips lines of other runs before parsing
+    them: cheap to poll, and to call once per job on a decade's telemetry.
+    """
+
+    def __init__(self, path: Path, run_id: str) -> None:
+        self.path = Path(path)
+        self._run_id = run_id
+        self._offset = 0
+        self._header = ""
+        self._last_stage: dict[tuple[str, str, str], Stage] = {}
+
+    def new_rows(self) -> list[Row]:
+        """This run's rows appended since the last call, in file order."""
+        try:
+            with open(self.path, "rb") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+                fh.seek(self._offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        end = data.rfind(b"\n") + 1  # a torn last line waits for its end
+        self._offset += end
+        start = 0
+        if not self._header:
+            start = data.find(b"\n") + 1
+            self._header = data[:start].decode("utf-8", errors="replace")
+        mine = list(_lines_holding(data, self._run_id.encode(), start, end))
+        if not mine:
+            return []
+        records = _records(_lines([self._header, *mine]), source=str(self.path),
+                           last_stage=self._last_stage)
+        return [row for row in (_to_row(*record) for record in records)
+                if row.run_id == self._run_id]
 
 
 def _is_day(text: str) -> bool:

@@ -223,7 +223,7 @@ def describe(result: DemoResult) -> str:
     section("Telemetry (every stage of every day):", (result.telemetry,))
     section("Status plot (status --plot):", (result.status_plot,))
     section("Campaign report (report; opens offline):", (result.report,))
-    section("Job logs (one per rule and day):", (config.data_dir / "logs",))
+    section("Job logs (one per rule, day and run):", (config.data_dir / "logs",))
     telemetry = shlex.quote(str(result.telemetry))
     lines += ["", "Next:",
               f"  {python} status --telemetry-file {telemetry}",

@@ -8,6 +8,7 @@ not allowed); a streak of days failing the same systemic way stops the range.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import shutil
 import subprocess
@@ -17,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from swxsoc_reach.cli import main
+from swxsoc_reach.errors import CdfError, InputDataError, UdlUnavailableError
 from swxsoc_reach.mission import expected_records
 from swxsoc_reach.paths import day_cdf_path
 from swxsoc_reach.phases.diskneed import download_need, process_need
+from swxsoc_reach.phases.preflight import FaultStreak, cause_of_row, error_type_of
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.views.quicklook import quicklook_path
@@ -186,3 +189,52 @@ def test_a_day_runs_on_a_disk_of_its_measured_need_and_one_page_less_is_refused(
     assert not (tmp_path / "new.csv").exists()
     assert udl_server.stats()["counters"].get("requests", 0) == requests
     assert rows(untouched) == before  # no PROCESS_PENDING
+
+
+def test_failed_row_carries_its_systemic_cause_for_a_shared_streak() -> None:
+    """Issue 19.2: the row alone says the fault was systemic (a wrapped full disk too), and
+    a streak read back from rows says what the streak of the exceptions said."""
+    full = OSError(errno.ENOSPC, "No space left on device")
+    try:
+        raise CdfError("cannot write the CDF") from full
+    except CdfError as exc:
+        wrapped = exc
+    faults = [wrapped, OSError(errno.ENOSPC, "No space left on device"), wrapped]
+    assert [error_type_of(exc) for exc in faults] == ["CdfError[ENOSPC]", "OSError[ENOSPC]",
+                                                     "CdfError[ENOSPC]"]
+    assert error_type_of(UdlUnavailableError("401")) == "UdlUnavailableError"
+    assert error_type_of(InputDataError("bad")) == "InputDataError"
+    from_exceptions, from_rows = FaultStreak(), FaultStreak()
+    for exc in faults:
+        expected = from_exceptions.record(exc)
+        row = Row(status=Status.FAILED, error_type=error_type_of(exc), error_message=str(exc))
+        assert from_rows.record_row(Row(status=Status.PROCESS_PENDING)) is None
+        assert from_rows.record_row(row) == expected
+    assert "(ENOSPC (No space left on device))" in expected
+    assert cause_of_row(Row(status=Status.FAILED, error_type="InputDataError")) is None
+    assert cause_of_row(Row(status=Status.FAILED, error_type="UploadUnavailableError")) == (
+        "UploadUnavailableError")
+
+
+def test_download_with_a_run_id_refuses_a_day_once_three_of_its_run_failed(
+        udl_server, tmp_path, monkeypatch, capsys) -> None:
+    """Issue 19.2: one process per day (a workflow's jobs) sharing a run id: the fourth
+    day starts no request and writes no row; another run id (the next run) goes ahead."""
+    monkeypatch.setenv("BASICAUTH", WRONG)
+    telemetry = tmp_path / "download_telemetry.csv"
+
+    def one_day(day: dt.date, run: str) -> int:
+        return main(["download", "--start-date", day.isoformat(), "--end-date", day.isoformat(),
+                     "--sensor-id", SENSOR, "--output-dir", str(tmp_path), "--udl-url",
+                     udl_server.url, "--run-id", run])
+
+    assert [one_day(day, "run-1") for day in DAYS[:3]] == [1, 1, 1]
+    before, requests = telemetry.read_bytes(), udl_server.stats()["counters"]["requests"]
+    capsys.readouterr()
+    assert one_day(DAYS[3], "run-1") == 1
+    assert telemetry.read_bytes() == before
+    assert udl_server.stats()["counters"]["requests"] == requests
+    assert ("swxsoc_reach: error: stopped after 3 days in a row failed the same way "
+            "(UdlUnavailableError)") in capsys.readouterr().err
+    assert one_day(DAYS[3], "run-2") == 1  # a new run starts its own streak
+    assert rows(telemetry)[-1].chunk_date_utc == DAYS[3].isoformat()

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from swxsoc_reach.telemetry.schema import COLUMNS, Row, Stage, Status
-from swxsoc_reach.telemetry.store import TelemetryStore, forget_reported_lines
+from swxsoc_reach.telemetry.store import RunRows, TelemetryStore, forget_reported_lines
 
 
 def _row(day: str, status: Status, started: str, **fields: str) -> Row:
@@ -156,7 +156,7 @@ def test_state_tracks_stage_of_failed_rows_and_latest_processed(tmp_path: Path) 
 _WRITER = """
 import sys
 from swxsoc_reach.telemetry.schema import Row, Status
-from swxsoc_reach.telemetry.store import TelemetryStore
+from swxsoc_reach.telemetry.store import RunRows, TelemetryStore
 store = TelemetryStore(sys.argv[1])
 tag = sys.argv[2]
 for i in range(5000):
@@ -279,3 +279,20 @@ def test_store_finds_an_older_rows_absolute_paths_by_name_after_a_move(tmp_path:
         (str(kept), ""),
         (str(old / "gone.csv"), ""),  # nowhere to be found: left as it was (missing)
     ]
+
+
+def test_run_rows_reads_one_runs_appended_rows_with_their_stage(tmp_path: Path) -> None:
+    """Issue 19.2: a workflow's jobs read their run's streak from the telemetry, each read
+    taking only what was appended since, a FAILED row keeping its pending row's stage."""
+    store = TelemetryStore(tmp_path / "t.csv")
+    runs = RunRows(store.path, "run-1")
+    assert runs.new_rows() == []  # no file yet
+    store.append(_row("2026-01-01", Status.DOWNLOAD_PENDING, "a")._replace(run_id="run-1"))
+    store.append(_row("2026-01-01", Status.DOWNLOAD_PENDING, "a"))  # another run's
+    assert [r.status for r in runs.new_rows()] == [Status.DOWNLOAD_PENDING]
+    store.append(_row("2026-01-01", Status.FAILED, "a")._replace(run_id="run-1"))
+    with open(store.path, "a") as fh:  # a line still being written waits for its end
+        fh.write("run-1,2026-01-02")
+    (failed,) = runs.new_rows()
+    assert (failed.status, failed.stage) == (Status.FAILED, Stage.DOWNLOAD)
+    assert runs.new_rows() == []

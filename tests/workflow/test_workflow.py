@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 
 import pytest
 
@@ -33,7 +34,9 @@ def test_workflow_range_gives_the_cdfs_and_telemetry_of_the_cli(completed_run,
     """config/range.yaml as committed; --jobs 1 (the default profile) works in date order."""
     completed_run.assert_same_results(cli_reference, ordered=True)
     logs = completed_run.data / "logs" / "process"
-    assert sorted(p.name for p in logs.iterdir()) == [f"{d}.log" for d in completed_run.days]
+    names = sorted(p.name for p in logs.iterdir())  # <day>.<run id>.log, one run
+    assert [name.split(".")[0] for name in names] == [str(d) for d in completed_run.days]
+    assert len({name.split(".")[1] for name in names}) == 1
 
 
 def test_workflow_rerun_of_a_complete_range_does_nothing(done_workflow) -> None:
@@ -82,14 +85,30 @@ def test_workflow_leaves_a_failed_day_out_until_retry_failed(workflow, cli_refer
     assert process_rows(workflow.rows(), bad) == [Status.PROCESS_PENDING, Status.FAILED]
     assert all(workflow.cdf(d).is_file() for d in workflow.days if d != bad)
 
-    artifact.write_bytes(good)  # fixed, but failed days wait for retry_failed
-    rerun = workflow.run()
-    assert "nothing to do" in rerun.stderr
-    assert process_rows(workflow.rows(), bad) == [Status.PROCESS_PENDING, Status.FAILED]
+    assert ("swxsoc_reach: 2025-09-03..2025-09-05: 1 day FAILED (1 now): fix the cause, then "
+            "rerun with --config retry_failed=True") in result.stderr
 
-    workflow.run(config={"retry_failed": True})
+    artifact.write_bytes(good)  # fixed, but failed days wait for retry_failed: and while
+    rerun = workflow.run(expect=1)  # one is left FAILED, the run fails (issue 19.1), as
+    assert "nothing to do" in rerun.stderr  # the CLI's does, though nothing else is to do
+    assert ("1 day FAILED (1 in an earlier run): fix the cause, then rerun with "
+            "--config retry_failed=True") in rerun.stderr
+    # the failed day named with the log of the attempt that failed it
+    first_log = next((workflow.data / "logs" / "process").glob(f"{bad}.*.log"))
+    assert f"  {bad} InputDataError: " in rerun.stderr
+    assert f"(log: logs/process/{first_log.name})" in rerun.stderr
+    assert process_rows(workflow.rows(), bad) == [Status.PROCESS_PENDING, Status.FAILED]
+    assert workflow.run("-n").returncode == 0  # a dry run only plans (as the CLI's)
+
+    retried = workflow.run(config={"retry_failed": True})
+    assert "every day complete or without data" in retried.stderr
     assert process_rows(workflow.rows(), bad)[-1] is Status.PROCESSED
     assert workflow.cdf(bad).is_file()
+    # the failed attempt's log is kept beside the retry's (issue 19.4)
+    logs = sorted((workflow.data / "logs" / "process").glob(f"{bad}.*.log"))
+    assert len(logs) == 2 and first_log in logs
+    assert "InputDataError" in first_log.read_text()
+    assert "InputDataError" not in next(p for p in logs if p != first_log).read_text()
 
 
 def test_workflow_honours_limit_days(workflow) -> None:
@@ -152,3 +171,24 @@ def test_workflow_quicklook_draws_a_png_of_each_cdf_in_the_about_tree(workflow) 
     archive = workflow.cdf(workflow.days[0]).parents[4]  # <data>/l1c: only the CDFs
     assert sorted(p for p in archive.rglob("*") if p.is_file()) == sorted(
         workflow.cdf(day) for day in workflow.days)
+
+
+def test_workflow_keeps_every_attempts_log_with_two_campaigns_at_once(workflow) -> None:
+    """Issue 19.4: two runs at once on one telemetry (the day worked by one, skipped as
+    busy or done by the other) keep both runs' log and benchmark file of the day."""
+    workflow.days = workflow.days[:1]
+    one_day = {"end_date": workflow.days[0].isoformat()}
+    runs = [subprocess.Popen(workflow.command(config=one_day), cwd=workflow.root,
+                             env=workflow.env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(2)]
+    for run in runs:
+        run.wait(timeout=300)
+    for kind, suffix in (("process", ".log"), ("benchmarks/process", ".tsv")):
+        files = sorted((workflow.data / "logs" / kind).iterdir())
+        assert all(path.suffix == suffix and path.stat().st_size for path in files)
+        by_day = {(day, run) for day, run, _ in (path.name.split(".") for path in files)}
+        assert len(by_day) == len(files) == 2 * len(workflow.days)  # one per day and run
+    rows = workflow.rows()
+    assert {r.run_id for r in rows if r.status is Status.PROCESSED} <= {run for _, run in by_day}
+    assert all(workflow.cdf(day).is_file() for day in workflow.days)

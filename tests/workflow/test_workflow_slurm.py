@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from swxsoc_reach.telemetry.schema import Status
+from swxsoc_reach.telemetry.store import TelemetryStore
+
 SCRIPT = Path(__file__).with_name("slurm_cluster.sh")
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 900
@@ -64,13 +67,31 @@ def cluster_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_workflow_on_slurm_gives_the_result_of_a_local_run(slurm_cluster, cluster_python,
                                                            workflow, completed_run) -> None:
-    result = subprocess.run(
-        [str(cluster_python), "-m", "snakemake", "--configfile", "config/range.yaml",
-         "--workflow-profile", "slurm"],
-        cwd=workflow.root, env=workflow.env, capture_output=True, text=True, timeout=TIMEOUT_S)
+    def run_on_slurm() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(cluster_python), "-m", "snakemake", "--configfile", "config/range.yaml",
+             "--workflow-profile", "slurm"], cwd=workflow.root, env=workflow.env,
+            capture_output=True, text=True, timeout=TIMEOUT_S)
+
+    result = run_on_slurm()
     assert result.returncode == 0, result.stdout + result.stderr
     # every day ran as a SLURM job
     submitted = re.findall(r"has been submitted with SLURM jobid \d+ \(log: \S+/rule_process_day/"
                            r"(\d{4})_(\d{2})_(\d{2})/", result.stdout + result.stderr)
     assert sorted("-".join(day) for day in submitted) == [d.isoformat() for d in workflow.days]
     workflow.assert_same_results(completed_run.data, ordered=False)
+    # the SLURM jobs wrote under the run id of the snakemake that submitted them, and
+    # named their logs after it (issue 19.2, 19.4)
+    (run,) = {row.run_id for row in workflow.rows()}
+    assert sorted(p.name for p in (workflow.data / "logs" / "process").iterdir()) == [
+        f"{day}.{run}.log" for day in workflow.days]
+
+    # a day left FAILED (issue 19.1): nothing to do, yet the run exits 1 with the summary
+    day = workflow.days[1]
+    last = next(r for r in workflow.rows() if r.chunk_date_utc == day.isoformat())
+    TelemetryStore(workflow.telemetry).append(last.evolve(
+        status=Status.FAILED, error_type="CdfError", error_message="made to fail",
+        started_at_utc="2099-01-01T00:00:00.000000Z"))
+    again = run_on_slurm()
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "1 day FAILED (1 in an earlier run)" in again.stderr

@@ -63,8 +63,9 @@ def test_workflow_upload_writes_no_receipt_until_the_object_is_confirmed(
         p.is_file() for p in (workflow.data / "uploads").rglob("*"))
 
     s3.create_bucket(Bucket=BUCKET)
-    left_out = workflow.run(config=UPLOAD)  # failed days wait for retry_failed
-    assert "nothing to do" in left_out.stderr
+    left_out = workflow.run(config=UPLOAD, expect=1)  # failed days wait for retry_failed
+    assert "nothing to do" in left_out.stderr  # and fail the run while left (issue 19.1)
+    assert "3 days FAILED (3 in an earlier run)" in left_out.stderr
     workflow.run(config={**UPLOAD, "retry_failed": True})
     for day in workflow.days:  # the runbook: the CDF is on disk, so upload only
         assert statuses(workflow, day) == [P, PD, UP, F, UP, UD]

@@ -10,9 +10,9 @@ if CONFIG.download:
         output:
             marker=touch(targets.DOWNLOAD_PATTERN),
         log:
-            "logs/download/{yyyy}-{mm}-{dd}.{state}.log",
+            f"logs/download/{{yyyy}}-{{mm}}-{{dd}}.{{state}}.{RUN_ID}.log",
         benchmark:
-            "logs/benchmarks/download/{yyyy}-{mm}-{dd}.{state}.tsv"
+            f"logs/benchmarks/download/{{yyyy}}-{{mm}}-{{dd}}.{{state}}.{RUN_ID}.tsv"
         priority: PLAN.priority("download")
         resources:
             udl=1,

@@ -8,9 +8,9 @@ rule process_day:
     output:
         cdf=CONFIG.cdf_pattern,
     log:
-        "logs/process/{yyyy}-{mm}-{dd}.log",
+        f"logs/process/{{yyyy}}-{{mm}}-{{dd}}.{RUN_ID}.log",
     benchmark:
-        "logs/benchmarks/process/{yyyy}-{mm}-{dd}.tsv"
+        f"logs/benchmarks/process/{{yyyy}}-{{mm}}-{{dd}}.{RUN_ID}.tsv"
     priority: PLAN.priority("process")
     params:
         python=PYTHON,
@@ -33,9 +33,9 @@ rule resume_day:
     output:
         marker=touch(targets.RESUME_PATTERN),
     log:
-        "logs/resume/{yyyy}-{mm}-{dd}.{state}.log",
+        f"logs/resume/{{yyyy}}-{{mm}}-{{dd}}.{{state}}.{RUN_ID}.log",
     benchmark:
-        "logs/benchmarks/resume/{yyyy}-{mm}-{dd}.{state}.tsv"
+        f"logs/benchmarks/resume/{{yyyy}}-{{mm}}-{{dd}}.{{state}}.{RUN_ID}.tsv"
     priority: PLAN.priority("process")
     params:
         python=PYTHON,

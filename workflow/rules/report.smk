@@ -20,9 +20,9 @@ if config["report"]:
                 category="Quicklooks",
             ),
         log:
-            "logs/report/campaign_report.log",
+            f"logs/report/campaign_report.{RUN_ID}.log",
         benchmark:
-            "logs/benchmarks/report/campaign_report.tsv"
+            f"logs/benchmarks/report/campaign_report.{RUN_ID}.tsv"
         localrule: True
         params:
             python=PYTHON,

@@ -9,9 +9,9 @@ if CONFIG.upload_to_s3:
         output:
             receipt=CONFIG.receipt_pattern,
         log:
-            "logs/upload/{yyyy}-{mm}-{dd}.log",
+            f"logs/upload/{{yyyy}}-{{mm}}-{{dd}}.{RUN_ID}.log",
         benchmark:
-            "logs/benchmarks/upload/{yyyy}-{mm}-{dd}.tsv"
+            f"logs/benchmarks/upload/{{yyyy}}-{{mm}}-{{dd}}.{RUN_ID}.tsv"
         priority: PLAN.priority("upload")
         params:
             python=PYTHON,
