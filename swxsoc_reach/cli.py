@@ -417,6 +417,13 @@ def _add_sandbox(sub: argparse._SubParsersAction) -> None:
                         help="wait this long before every UDL answer (default 0)")
     parser.add_argument("--bucket", default=BUCKET, metavar="BUCKET",
                         help=f"the bucket made on the S3 endpoint (default {BUCKET})")
+    parser.add_argument("--hold", action="append", default=[],
+                        metavar="DAY[:FRACTION][:SENSOR,...]",
+                        help="late data: UDL holds back that share (default all) of the day's "
+                        "records until released (repeatable; docs/quickstart.md)")
+    parser.add_argument("--reprocess", action="append", default=[], metavar="DAY[:FRACTION]",
+                        help="UDL re-serves that share (default 0.1) of the day's samples as "
+                        "reprocessed copies (repeatable)")
     _add_logging_flags(parser, quiet=(
         'no "sandbox stopped" line (the shell lines to paste still print)'))
     parser.set_defaults(handler=_run_sandbox)
@@ -429,7 +436,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         raise ConfigError(f"--latency {args.latency}: must be 0 or more seconds")
     options = sandbox.SandboxOptions(udl_port=args.udl_port, s3_port=args.s3_port,
                                      sensor_id=check_sensor_id(args.sensor_id),
-                                     latency_s=args.latency, bucket=args.bucket)
+                                     latency_s=args.latency, bucket=args.bucket,
+                                     holds=tuple(args.hold), reprocess=tuple(args.reprocess))
     sandbox.serve(options, lambda line: print(line, flush=True))
     if not args.quiet:
         print(f"{PROG}: sandbox stopped (UDL server and S3 endpoint)", file=sys.stderr)
