@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from swxsoc_reach import __version__
-from swxsoc_reach.days import check_range, parse_date
+from swxsoc_reach.days import DATE_FORMS, check_range, parse_date
 from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
 from swxsoc_reach.paths import (
@@ -78,10 +78,10 @@ def _add_logging_flags(parser: argparse.ArgumentParser,
 
 def _add_day_flags(parser: argparse.ArgumentParser, *, telemetry_help: str) -> None:
     """Flags both phases share (docs/download.md, docs/process.md)."""
-    parser.add_argument("--start-date", required=True, metavar="YYYY-MM-DD",
-                        help="first UTC day (inclusive)")
-    parser.add_argument("--end-date", required=True, metavar="YYYY-MM-DD",
-                        help="last UTC day (inclusive)")
+    parser.add_argument("--start-date", required=True, metavar="DATE",
+                        help=f"first UTC day (inclusive): {DATE_FORMS}")
+    parser.add_argument("--end-date", required=True, metavar="DATE",
+                        help="last UTC day (inclusive), the same forms")
     parser.add_argument("--telemetry-file", type=Path, metavar="PATH", help=telemetry_help)
     parser.add_argument("--sensor-id", default=ALL_SENSORS, metavar="ID",
                         help="one sensor (REACH-135) or ALL (default)")
@@ -249,9 +249,10 @@ def _add_report_filter_flags(parser: argparse.ArgumentParser) -> None:
     """The telemetry file and the days of it to report on (``status`` and ``report``)."""
     parser.add_argument("--telemetry-file", required=True, type=Path, metavar="PATH",
                         help=f"the telemetry CSV (e.g. <download-dir>/{TELEMETRY_NAME})")
-    parser.add_argument("--start-date", metavar="YYYY-MM-DD",
-                        help="first day to report; days without a row are NOT_STARTED")
-    parser.add_argument("--end-date", metavar="YYYY-MM-DD", help="last day to report")
+    parser.add_argument("--start-date", metavar="DATE",
+                        help="first day to report; days without a row are NOT_STARTED "
+                        f"({DATE_FORMS})")
+    parser.add_argument("--end-date", metavar="DATE", help="last day to report (same forms)")
     parser.add_argument("--sensor-id", metavar="ID", help="only this sensor (default: every one)")
     parser.add_argument("--descriptor", choices=DESCRIPTORS,
                         help="only this descriptor (default: every one)")
