@@ -95,9 +95,9 @@ def test_count_days_counts_each_day_concurrently_and_confines_a_bad_answer(udl_s
 
 def test_count_refused_credential_stops_every_day_with_a_clear_error(udl_server) -> None:
     days = [DAY + dt.timedelta(days=n) for n in range(20)]
-    with client_for(udl_server, credential="Basic d3Jvbmc6d3Jvbmc=") as client:
-        with pytest.raises(UdlUnavailableError, match=r"HTTP 401 for count 2026-01-"):
-            count_days(client, days, QUERY, workers=2)
+    with (client_for(udl_server, credential="Basic d3Jvbmc6d3Jvbmc=") as client,
+          pytest.raises(UdlUnavailableError, match=r"HTTP 401 for count 2026-01-")):
+        count_days(client, days, QUERY, workers=2)
     assert udl_server.stats()["counters"]["requests"] <= 4  # stopped, not 20 days of 401s
 
 
@@ -131,8 +131,8 @@ def test_parse_count_accepts_only_a_whole_number(body, message) -> None:
 
 def test_count_answer_longer_than_a_count_is_refused_unread(udl_server) -> None:
     udl_server.configure(garbage_days=frozenset({DAY}))  # a 46-byte HTML page
-    with client_for(udl_server) as client:
-        with pytest.raises(UdlError, match=r"not a count of records \(longer than 32 bytes\): "
-                           "<html><body>Service"):
-            count_day(client, DAY, QUERY)
+    with (client_for(udl_server) as client,
+          pytest.raises(UdlError, match=r"not a count of records \(longer than 32 bytes\): "
+                        "<html><body>Service")):
+        count_day(client, DAY, QUERY)
     assert udl_server.stats()["counters"]["requests"] == 1  # not retried
