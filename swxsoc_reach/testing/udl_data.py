@@ -19,7 +19,8 @@ a file in the store's own temporary directory and are read back per answer
 day) and serves any day at any window size in bounded memory (issue 11.3; it
 grew to ~20 GB on a full day before). A short window of a large day not
 rendered yet is generated on its own instead (the neighbouring day a boundary
-query touches, tests of one hour).
+query touches, tests of one hour). A count of a regular day not rendered is
+arithmetic (no render), so an audit can count thousands of full days.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import orjson
 from swxsoc_reach.days import day_window
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.mission import ALL_SENSORS, SAMPLES_PER_DAY, get_sensor
-from swxsoc_reach.synthetic import SyntheticOptions, day_sensors, iter_records
+from swxsoc_reach.synthetic import SyntheticOptions, count_records, day_sensors, iter_records
 from swxsoc_reach.udl.chunks import format_udl_time
 
 PARAMS = frozenset({"obTime", "idSensor", "source", "dataMode", "descriptor", "sort",
@@ -410,6 +411,36 @@ class DayStore:
                                             holdings.hold_of(day))))
             day += dt.timedelta(days=1)
         return found
+
+    def count(self, data: SyntheticOptions, query: Query,
+              empty_days: frozenset[dt.date] = frozenset(),
+              holdings: Holdings = Holdings()) -> int:
+        """How many records ``find`` would give: by arithmetic (``synthetic.count_records``)
+        for a regular day not rendered yet, so counting a full ``ALL`` day costs no
+        render; from the records for a rendered, held-back or irregular day."""
+        if not query.matches_source or query.hi < query.lo:
+            return 0
+        options = dataclasses.replace(data, descriptor=query.descriptor)
+        total = 0
+        day = query.lo.date()
+        while day <= query.hi.date():
+            if day not in empty_days:
+                day_options = holdings.options_for(options, day)
+                start, end = day_window(day)
+                counted = None
+                with self._lock:
+                    rendered = (day_options, day) in self._days
+                if not rendered and holdings.hold_of(day) is None:
+                    counted = count_records(day, day_options, query.sensor,
+                                            max(query.lo, start), min(query.hi, end))
+                if counted is None:
+                    single = dataclasses.replace(query, lo=max(query.lo, start),
+                                                 hi=min(query.hi, end - _ONE_MS))
+                    counted = sum(len(index) for _, index in
+                                  self.find(data, single, empty_days, holdings))
+                total += counted
+            day += dt.timedelta(days=1)
+        return total
 
     def day_ids(self, data: SyntheticOptions, day: dt.date, sensor_id: str,
                 holdings: Holdings = Holdings()) -> list[str]:

@@ -268,10 +268,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(state, entry, 200,
                                 b"<html><body>Service maintenance</body></html>", "text/html",
                                 truncate=truncate)
-        found = state.store.find(config.data, q, config.empty_days, config.holdings)
         if path == COUNT_PATH:
-            body = str(sum(len(index) for _, index in found)).encode()
+            body = str(state.store.count(config.data, q, config.empty_days,
+                                         config.holdings)).encode()
             return self._answer(state, entry, 200, body, "text/plain", truncate=truncate)
+        found = state.store.find(config.data, q, config.empty_days, config.holdings)
         first = max(0, q.first - config.page_shift) if q.first else 0
         pieces, entry["records"] = page(found, first, q.limit)
         return self._answer(state, entry, 200, b"[" + b",".join(pieces) + b"]",

@@ -298,6 +298,24 @@ def test_udl_server_count_is_what_the_query_serves_at_inclusive_ends(udl_server)
     assert count(udl_server, window) == 4
 
 
+def test_udl_server_counts_a_day_it_has_not_rendered_as_one_it_has(udl_server) -> None:
+    """/count of a regular day not rendered is arithmetic: a full ALL day costs no render
+    (~85 s otherwise), so an audit can count years of days."""
+    udl_server.configure(data=SyntheticOptions(seed=11))  # every sensor, nothing rendered
+    assert count(udl_server, WHOLE_DAY) == 1_105_920
+    short = "2026-01-01T12:00:00.000Z..2026-01-01T12:00:30.000Z"
+    assert count(udl_server, short) == len(query(udl_server, short)) == 7 * 64
+    options = SyntheticOptions(sensor_id=SENSOR, fractional_seconds=True, seed=11)
+    udl_server.configure(data=options)
+    windows = [WHOLE_DAY, "2026-01-01T00:00:00.000Z..2026-01-02T00:00:00.999Z",
+               "2026-01-01T12:00:00.250Z..2026-01-01T12:00:10.000Z"]
+    counted = [count(udl_server, w) for w in windows]
+    udl_server.warm(DAY)
+    udl_server.warm(NEXT)
+    assert [count(udl_server, w) for w in windows] == counted
+    assert counted[0] == FULL_DAY
+
+
 def test_udl_server_holds_whole_sensors(udl_server) -> None:
     udl_server.configure(data=SyntheticOptions())  # every sensor (short windows: cheap)
     window = "2026-01-01T06:00:00.000Z..2026-01-01T06:01:00.000Z"
