@@ -4,12 +4,8 @@ udl.md "The query": ``obTime=A..B`` inclusive at both ends, ``idSensor``
 (records without one never match it), ``descriptor``, ``source``, ``dataMode``,
 ``sort=obTime`` and ``firstResult`` / ``maxResults`` under the server's cap.
 
-Late data (``Holdings``, issue 18.4): records of chosen days can be held back (a
-seeded fraction of them, or whole sensors) and released later, and a day can be
-re-served with a share of its samples reprocessed (same ``idSensor``,
-``obDescription`` and ``obTime``, a later ``createdAt``, a new ``id``: the
-``duplicate_fraction`` copies of ``synthetic``). Holds apply to what a query
-matches, so the answers, ``/count`` and ``/_ids`` agree.
+Late data (``holdings.Holdings``: held-back records, reprocessed samples) applies
+to what a query matches, so the answers, ``/count`` and ``/_ids`` agree.
 
 A day is rendered once (``synthetic.iter_records``, ~70-100 s for all sensors)
 into serialized records indexed by ``obTime``, so any window is two binary
@@ -43,9 +39,9 @@ import numpy as np
 import orjson
 
 from swxsoc_reach.days import day_window
-from swxsoc_reach.errors import ConfigError
-from swxsoc_reach.mission import ALL_SENSORS, SAMPLES_PER_DAY, get_sensor
+from swxsoc_reach.mission import ALL_SENSORS, SAMPLES_PER_DAY
 from swxsoc_reach.synthetic import SyntheticOptions, count_records, day_sensors, iter_records
+from swxsoc_reach.testing.holdings import NO_HOLDINGS, Hold, Holdings
 from swxsoc_reach.udl.chunks import format_udl_time
 
 PARAMS = frozenset({"obTime", "idSensor", "source", "dataMode", "descriptor", "sort",
@@ -59,150 +55,6 @@ _ONE_MS = dt.timedelta(milliseconds=1)
 
 class BadQueryError(ValueError):
     """The query cannot be answered (HTTP 400)."""
-
-
-_KEY_SPAN = float(2**32)  # record keys are the first 32 bits of their ids
-
-
-@dataclass(frozen=True)
-class Hold:
-    """Records of one day that UDL has not received yet: a share of them, or of some sensors.
-
-    Which records are held is fixed by their ids (themselves seeded): a record is
-    held when the first 32 bits of its id fall below ``fraction``, so a smaller
-    fraction holds a subset of a larger one (releasing part of a day adds records).
-    """
-
-    day: dt.date
-    fraction: float = 1.0  # share of the matching records held back, (0, 1]
-    sensors: frozenset[str] = frozenset()  # only records of these idSensor values (empty: all)
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.fraction <= 1.0:
-            raise BadQueryError(f"hold fraction {self.fraction:g} must lie in (0, 1]")
-
-    @property
-    def text(self) -> str:
-        """``DAY:FRACTION[:SENSOR,...]``, what ``parse_hold`` reads."""
-        sensors = ",".join(sorted(self.sensors))
-        return f"{self.day}:{self.fraction:g}" + (f":{sensors}" if sensors else "")
-
-    def mask(self, slab: Slab, index: np.ndarray) -> np.ndarray:
-        """Which of the records at ``index`` are held back."""
-        held = slab.keys[index].astype(np.float64) < self.fraction * _KEY_SPAN
-        if self.sensors:
-            held &= np.isin(slab.sensors[index], [s.encode() for s in self.sensors])
-        return held
-
-
-@dataclass(frozen=True)
-class Holdings:
-    """Which days are held back (in part) and which are re-served with reprocessed samples."""
-
-    held: tuple[Hold, ...] = ()
-    reprocessed: tuple[tuple[dt.date, float], ...] = ()  # (day, share of samples re-served)
-
-    def holding(self, hold: Hold) -> Holdings:
-        """These holdings with ``hold`` replacing any earlier hold of its day."""
-        kept = tuple(h for h in self.held if h.day != hold.day)
-        return dataclasses.replace(self, held=tuple(sorted((*kept, hold), key=_by_day)))
-
-    def releasing(self, day: dt.date | None = None) -> Holdings:
-        """These holdings with the day's held records served again (every day's: None)."""
-        return dataclasses.replace(self, held=tuple(h for h in self.held
-                                                   if day is not None and h.day != day))
-
-    def reprocessing(self, day: dt.date, fraction: float) -> Holdings:
-        """These holdings with ``fraction`` of the day's samples re-served (0: none)."""
-        if not 0.0 <= fraction <= 1.0:
-            raise BadQueryError(f"reprocess fraction {fraction:g} must lie in [0, 1]")
-        kept = tuple(r for r in self.reprocessed if r[0] != day)
-        added = ((day, fraction),) if fraction else ()
-        return dataclasses.replace(self, reprocessed=tuple(sorted((*kept, *added))))
-
-    def changed(self, params: Mapping[str, Sequence[str]]) -> Holdings:
-        """Apply the admin endpoint's ``release``, ``hold`` and ``reprocess`` values, in
-        that order (``release=all`` releases every day); ``BadQueryError``."""
-        unknown = sorted(set(params) - {"release", "hold", "reprocess"})
-        if unknown:
-            raise BadQueryError(f"unknown holdings parameter(s): {', '.join(unknown)}; "
-                                "use hold=DAY[:FRACTION][:SENSOR,...], release=DAY|all, "
-                                "reprocess=DAY[:FRACTION]")
-        result = self
-        for text in params.get("release", ()):
-            result = result.releasing(None if text == "all" else _parse_day(text))
-        for text in params.get("hold", ()):
-            result = result.holding(parse_hold(text))
-        for text in params.get("reprocess", ()):
-            result = result.reprocessing(*parse_reprocess(text))
-        return result
-
-    def hold_of(self, day: dt.date) -> Hold | None:
-        """The day's hold, if any."""
-        return next((h for h in self.held if h.day == day), None)
-
-    def options_for(self, options: SyntheticOptions, day: dt.date) -> SyntheticOptions:
-        """The synthetic options the day is served with (reprocessed copies added)."""
-        share = next((f for d, f in self.reprocessed if d == day), 0.0)
-        if share <= options.duplicate_fraction:
-            return options
-        return dataclasses.replace(options, duplicate_fraction=share)
-
-    def as_json(self) -> dict[str, Any]:
-        """What ``/_holdings`` answers."""
-        return {"held": [{"day": h.day.isoformat(), "fraction": h.fraction,
-                          "sensors": sorted(h.sensors)} for h in self.held],
-                "reprocessed": [{"day": d.isoformat(), "fraction": f}
-                                for d, f in self.reprocessed]}
-
-
-def _by_day(hold: Hold) -> dt.date:
-    return hold.day
-
-
-DEFAULT_REPROCESS_FRACTION = 0.1
-
-
-def _parse_day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadQueryError(f"{text!r} is not a day YYYY-MM-DD") from None
-
-
-def _parse_fraction(text: str, whole: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise BadQueryError(f"{whole!r}: {text!r} is not a fraction") from None
-
-
-def parse_hold(text: str) -> Hold:
-    """``DAY[:FRACTION][:SENSOR,...]`` (fraction 1 by default: the whole day, or the whole
-    of the sensors named); ``BadQueryError``."""
-    day, *rest = text.split(":")
-    fraction, sensors = 1.0, frozenset[str]()
-    if rest and rest[0] and (rest[0][0].isdigit() or rest[0][0] == "."):
-        fraction = _parse_fraction(rest.pop(0), text)
-    if rest:
-        sensors = frozenset(s for s in rest.pop(0).split(",") if s)
-        if not sensors:
-            raise BadQueryError(f"{text!r}: no sensor named after the last colon")
-        for sensor in sensors:
-            try:
-                get_sensor(sensor)
-            except ConfigError as exc:
-                raise BadQueryError(f"{text!r}: {exc}") from None
-    if rest:
-        raise BadQueryError(f"{text!r} is not DAY[:FRACTION][:SENSOR,...]")
-    return Hold(_parse_day(day), fraction, sensors)
-
-
-def parse_reprocess(text: str) -> tuple[dt.date, float]:
-    """``DAY[:FRACTION]`` (fraction 0.1 by default); ``BadQueryError``."""
-    day, _, fraction = text.partition(":")
-    return (_parse_day(day),
-            _parse_fraction(fraction, text) if fraction else DEFAULT_REPROCESS_FRACTION)
 
 
 @dataclass(frozen=True)
@@ -393,7 +245,7 @@ class DayStore:
 
     def find(self, data: SyntheticOptions, query: Query,
              empty_days: frozenset[dt.date] = frozenset(),
-             holdings: Holdings = Holdings()) -> Found:
+             holdings: Holdings = NO_HOLDINGS) -> Found:
         """Every record matching ``query`` and not held back, day by day, in ``obTime`` order."""
         if not query.matches_source or query.hi < query.lo:
             return []
@@ -414,7 +266,7 @@ class DayStore:
 
     def count(self, data: SyntheticOptions, query: Query,
               empty_days: frozenset[dt.date] = frozenset(),
-              holdings: Holdings = Holdings()) -> int:
+              holdings: Holdings = NO_HOLDINGS) -> int:
         """How many records ``find`` would give: by arithmetic (``synthetic.count_records``)
         for a regular day not rendered yet, so counting a full ``ALL`` day costs no
         render; from the records for a rendered, held-back or irregular day."""
@@ -443,7 +295,7 @@ class DayStore:
         return total
 
     def day_ids(self, data: SyntheticOptions, day: dt.date, sensor_id: str,
-                holdings: Holdings = Holdings()) -> list[str]:
+                holdings: Holdings = NO_HOLDINGS) -> list[str]:
         """Ids of the day's records that an ``idSensor`` (or ALL) query gets, in order."""
         slab = self.whole(holdings.options_for(data, day), day)
         sensor = None if sensor_id == ALL_SENSORS else sensor_id.encode()

@@ -7,7 +7,7 @@ Tests, benchmarks and the demo point the downloader at it with ``--udl-url``.
 answer, latency, a rate limit answering 429 with ``Retry-After``, an
 ``Authorization`` check (401), seeded faults (500s, dropped connections, bodies
 shorter than announced, 200s whose JSON is cut off mid-way), days without data
-and days that always fail. Late data (``udl_data.Holdings``): days whose records
+and days that always fail. Late data (``holdings.Holdings``): days whose records
 are held back in part and released later, days re-served with reprocessed
 samples; set at start (``--hold``, ``--reprocess``) and changed while serving
 through ``/_holdings`` (``UdlServer.hold`` / ``release`` / ``reprocess``, the same
@@ -47,19 +47,18 @@ import orjson
 
 from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.synthetic import SyntheticOptions
-from swxsoc_reach.testing.processes import stop_process
-from swxsoc_reach.testing.udl_data import (
+from swxsoc_reach.testing.holdings import (
     DEFAULT_REPROCESS_FRACTION,
-    MEMORY_RECORDS,
-    BadQueryError,
-    DayStore,
     Hold,
     Holdings,
-    page,
+    HoldingsError,
+    holdings_from,
+    holdings_from_json,
     parse_hold,
-    parse_query,
     parse_reprocess,
 )
+from swxsoc_reach.testing.processes import stop_process
+from swxsoc_reach.testing.udl_data import MEMORY_RECORDS, BadQueryError, DayStore, page, parse_query
 from swxsoc_reach.udl.client import API_PATH
 
 HOST = "127.0.0.1"
@@ -88,7 +87,7 @@ class ServerConfig:
     cut_rate: float = 0.0  # a 200 whose body stops inside its JSON (announced as sent)
     memory_records: int = MEMORY_RECORDS  # larger days are served from files (read at start)
     page_shift: int = 0  # later pages start this many records early (records inserted meanwhile)
-    holdings: Holdings = field(default_factory=Holdings)  # late data: held back, reprocessed
+    holdings: Holdings = field(default_factory=Holdings)  # late data (holdings.py)
 
 
 class _State:
@@ -231,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         params = parse_qs(url.query, keep_blank_values=True)
         try:
             holdings = self.server.state.change_holdings(lambda h: h.changed(params))
-        except BadQueryError as exc:
+        except HoldingsError as exc:
             return self._send(400, orjson.dumps({"message": str(exc)}))
         self._send(200, orjson.dumps(holdings.as_json()))
 
@@ -442,7 +441,7 @@ class UdlServerProcess:
 
     def holdings(self) -> Holdings:
         """The server's ``/_holdings``."""
-        return _holdings_from_json(orjson.loads(self._get("/_holdings")))
+        return holdings_from_json(orjson.loads(self._get("/_holdings")))
 
     def hold(self, day: dt.date, fraction: float = 1.0, sensors: Iterable[str] = ()) -> Holdings:
         """``POST /_holdings?hold=``: as ``UdlServer.hold``."""
@@ -454,11 +453,11 @@ class UdlServerProcess:
 
     def reprocess(self, day: dt.date, fraction: float = DEFAULT_REPROCESS_FRACTION) -> Holdings:
         """``POST /_holdings?reprocess=``: as ``UdlServer.reprocess``."""
-        return self._change("reprocess", f"{day}:{fraction:g}")
+        return self._change("reprocess", f"{day}:{fraction!r}")
 
     def _change(self, name: str, value: str) -> Holdings:
         body = self._get("/_holdings?" + urlencode({name: value}), method="POST")
-        return _holdings_from_json(orjson.loads(body))
+        return holdings_from_json(orjson.loads(body))
 
     def _get(self, path: str, method: str = "GET") -> bytes:
         """A request on loopback with http.client (no proxy from the environment intervenes)."""
@@ -503,15 +502,6 @@ def start_udl_server_process(*args: str, timeout_s: float = 600.0) -> UdlServerP
     return UdlServerProcess(line, process)
 
 
-def _holdings_from_json(data: dict[str, Any]) -> Holdings:
-    """``Holdings`` from what ``/_holdings`` answers (``Holdings.as_json``)."""
-    return Holdings(
-        held=tuple(Hold(dt.date.fromisoformat(h["day"]), h["fraction"], frozenset(h["sensors"]))
-                   for h in data["held"]),
-        reprocessed=tuple((dt.date.fromisoformat(r["day"]), r["fraction"])
-                          for r in data["reprocessed"]))
-
-
 def _day(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -522,17 +512,15 @@ def _day(text: str) -> dt.date:
 def _hold(text: str) -> Hold:
     try:
         return parse_hold(text)
-    except BadQueryError as exc:
+    except HoldingsError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _reprocess(text: str) -> tuple[dt.date, float]:
     try:
-        day, fraction = parse_reprocess(text)
-        Holdings().reprocessing(day, fraction)  # checks the fraction
-    except BadQueryError as exc:
+        return parse_reprocess(text)
+    except HoldingsError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    return day, fraction
 
 
 def _fail_day(text: str) -> tuple[dt.date, int]:
@@ -614,18 +602,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         fault_seed=args.fault_seed, error_rate=args.error_rate, drop_rate=args.drop_rate,
         truncate_rate=args.truncate_rate, cut_rate=args.cut_rate,
         memory_records=args.memory_records, page_shift=args.page_shift,
-        holdings=late_data(args.hold, args.reprocess),
+        holdings=holdings_from(args.hold, args.reprocess),
     )
-
-
-def late_data(holds: Iterable[Hold], reprocessed: Iterable[tuple[dt.date, float]]) -> Holdings:
-    """``Holdings`` from ``--hold`` and ``--reprocess`` values (a later one for a day wins)."""
-    holdings = Holdings()
-    for hold in holds:
-        holdings = holdings.holding(hold)
-    for day, fraction in reprocessed:
-        holdings = holdings.reprocessing(day, fraction)
-    return holdings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

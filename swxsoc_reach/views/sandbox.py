@@ -68,13 +68,18 @@ def udl_config(options: SandboxOptions) -> ServerConfig:
     """The UDL server's behaviour: synthetic days, the sandbox credential, optional latency,
     late data; ``ConfigError`` for a ``--hold`` or ``--reprocess`` value it cannot read."""
     from swxsoc_reach.synthetic import SyntheticOptions
-    from swxsoc_reach.testing.udl_data import BadQueryError, parse_hold, parse_reprocess
-    from swxsoc_reach.testing.udl_server import ServerConfig, late_data
+    from swxsoc_reach.testing.holdings import (
+        HoldingsError,
+        holdings_from,
+        parse_hold,
+        parse_reprocess,
+    )
+    from swxsoc_reach.testing.udl_server import ServerConfig
 
     try:
-        holdings = late_data([parse_hold(text) for text in options.holds],
-                             [parse_reprocess(text) for text in options.reprocess])
-    except BadQueryError as exc:
+        holdings = holdings_from([parse_hold(text) for text in options.holds],
+                                 [parse_reprocess(text) for text in options.reprocess])
+    except HoldingsError as exc:
         raise ConfigError(f"--hold/--reprocess: {exc}") from None
     return ServerConfig(data=SyntheticOptions(seed=SEED, sensor_id=options.sensor_id,
                                               gap_fraction=GAP_FRACTION),
