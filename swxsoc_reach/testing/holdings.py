@@ -113,7 +113,8 @@ class Holdings:
         return next((h for h in self.held if h.day == day), None)
 
     def options_for(self, options: SyntheticOptions, day: dt.date) -> SyntheticOptions:
-        """The synthetic options the day is served with (reprocessed copies added)."""
+        """The synthetic options the day is served with: reprocessed copies added (a share
+        at or below the data's own ``duplicate_fraction`` adds none)."""
         share = next((f for d, f in self.reprocessed if d == day), 0.0)
         if share <= options.duplicate_fraction:
             return options
