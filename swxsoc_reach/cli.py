@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from swxsoc_reach import __version__
-from swxsoc_reach.days import check_range, parse_date
+from swxsoc_reach.days import DATE_FORMS, check_range, parse_date
 from swxsoc_reach.errors import ConfigError, ReachError
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
 from swxsoc_reach.paths import (
@@ -79,10 +79,10 @@ def _add_logging_flags(parser: argparse.ArgumentParser,
 
 def _add_day_flags(parser: argparse.ArgumentParser, *, telemetry_help: str) -> None:
     """Flags both phases share (docs/download.md, docs/process.md)."""
-    parser.add_argument("--start-date", required=True, metavar="YYYY-MM-DD",
-                        help="first UTC day (inclusive)")
-    parser.add_argument("--end-date", required=True, metavar="YYYY-MM-DD",
-                        help="last UTC day (inclusive)")
+    parser.add_argument("--start-date", required=True, metavar="DATE",
+                        help=f"first UTC day (inclusive): {DATE_FORMS}")
+    parser.add_argument("--end-date", required=True, metavar="DATE",
+                        help="last UTC day (inclusive), the same forms")
     parser.add_argument("--telemetry-file", type=Path, metavar="PATH", help=telemetry_help)
     parser.add_argument("--sensor-id", default=ALL_SENSORS, metavar="ID",
                         help="one sensor (REACH-135) or ALL (default)")
@@ -366,9 +366,10 @@ def _add_report_filter_flags(parser: argparse.ArgumentParser) -> None:
     """The telemetry file and the days of it to report on (``status`` and ``report``)."""
     parser.add_argument("--telemetry-file", required=True, type=Path, metavar="PATH",
                         help=f"the telemetry CSV (e.g. <download-dir>/{TELEMETRY_NAME})")
-    parser.add_argument("--start-date", metavar="YYYY-MM-DD",
-                        help="first day to report; days without a row are NOT_STARTED")
-    parser.add_argument("--end-date", metavar="YYYY-MM-DD", help="last day to report")
+    parser.add_argument("--start-date", metavar="DATE",
+                        help="first day to report; days without a row are NOT_STARTED "
+                        f"({DATE_FORMS})")
+    parser.add_argument("--end-date", metavar="DATE", help="last day to report (same forms)")
     parser.add_argument("--sensor-id", metavar="ID", help="only this sensor (default: every one)")
     parser.add_argument("--descriptor", choices=DESCRIPTORS,
                         help="only this descriptor (default: every one)")
@@ -539,6 +540,13 @@ def _add_sandbox(sub: argparse._SubParsersAction) -> None:
                         help="wait this long before every UDL answer (default 0)")
     parser.add_argument("--bucket", default=BUCKET, metavar="BUCKET",
                         help=f"the bucket made on the S3 endpoint (default {BUCKET})")
+    parser.add_argument("--hold", action="append", default=[],
+                        metavar="DAY[:FRACTION][:SENSOR,...]",
+                        help="late data: UDL holds back that share (default all) of the day's "
+                        "records until released (repeatable; docs/quickstart.md)")
+    parser.add_argument("--reprocess", action="append", default=[], metavar="DAY[:FRACTION]",
+                        help="UDL re-serves that share (default 0.1) of the day's samples as "
+                        "reprocessed copies (repeatable)")
     _add_logging_flags(parser, quiet=(
         'no "sandbox stopped" line (the shell lines to paste still print)'))
     parser.set_defaults(handler=_run_sandbox)
@@ -551,7 +559,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         raise ConfigError(f"--latency {args.latency}: must be 0 or more seconds")
     options = sandbox.SandboxOptions(udl_port=args.udl_port, s3_port=args.s3_port,
                                      sensor_id=check_sensor_id(args.sensor_id),
-                                     latency_s=args.latency, bucket=args.bucket)
+                                     latency_s=args.latency, bucket=args.bucket,
+                                     holds=tuple(args.hold), reprocess=tuple(args.reprocess))
     sandbox.serve(options, lambda line: print(line, flush=True))
     if not args.quiet:
         print(f"{PROG}: sandbox stopped (UDL server and S3 endpoint)", file=sys.stderr)

@@ -174,6 +174,41 @@ def iter_records(
         yield from batch
 
 
+def count_records(day: dt.date, options: SyntheticOptions, sensor_id: str | None,
+                  start: dt.datetime, end: dt.datetime) -> int | None:
+    """How many of ``iter_records(day, options, start=start, end=end)`` carry ``sensor_id``
+    (every record: None), computed without making them (a full ``ALL`` day: microseconds,
+    not the ~70 s of making its records).
+
+    None when ``options`` make the answer depend on per-record draws (gaps,
+    duplicates, records without ``idSensor``, silent spells): the caller counts
+    the records themselves then.
+    """
+    if (options.gap_fraction or options.duplicate_fraction or options.missing_id_fraction
+            or options.absent):
+        return None
+    sensors = day_sensors(options.sensor_id)
+    if sensor_id is not None:
+        sensors = tuple(s for s in sensors if s.sensor_id == sensor_id)
+    day_start, day_end = day_window(day)
+    period_us = int(SAMPLE_PERIOD_S * 1_000_000)
+    lo_us = _micros(max(start, day_start) - day_start)
+    hi_us = min(_micros(end - day_start), _micros(day_end - day_start) - 1)
+    total = 0
+    for sensor in sensors:
+        offset_us = 1000 * (_sensor_day(options.seed, day, sensor, True).offset_ms
+                            if options.fractional_seconds else 0)
+        # samples k with lo <= k * period + offset <= hi, 0 <= k < SAMPLES_PER_DAY
+        first = max(0, -(-(lo_us - offset_us) // period_us))
+        last = min(SAMPLES_PER_DAY - 1, (hi_us - offset_us) // period_us)
+        total += len(sensor.flavors) * max(0, last - first + 1)
+    return total
+
+
+def _micros(delta: dt.timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def _make_record(options: SyntheticOptions, sensor: Sensor, d: _SensorDay, index: int, k: int,
                  flavor: str, when: str, created: str, day: dt.date) -> dict[str, Any]:
     record: dict[str, Any] = {

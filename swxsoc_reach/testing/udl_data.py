@@ -4,6 +4,9 @@ udl.md "The query": ``obTime=A..B`` inclusive at both ends, ``idSensor``
 (records without one never match it), ``descriptor``, ``source``, ``dataMode``,
 ``sort=obTime`` and ``firstResult`` / ``maxResults`` under the server's cap.
 
+Late data (``holdings.Holdings``: held-back records, reprocessed samples) applies
+to what a query matches, so the answers, ``/count`` and ``/_ids`` agree.
+
 A day is rendered once (``synthetic.iter_records``, ~70-100 s for all sensors)
 into serialized records indexed by ``obTime``, so any window is two binary
 searches and a slice. A small day's records stay in memory; a large day's go to
@@ -12,7 +15,8 @@ a file in the store's own temporary directory and are read back per answer
 day) and serves any day at any window size in bounded memory (issue 11.3; it
 grew to ~20 GB on a full day before). A short window of a large day not
 rendered yet is generated on its own instead (the neighbouring day a boundary
-query touches, tests of one hour).
+query touches, tests of one hour). A count of a regular day not rendered is
+arithmetic (no render), so an audit can count thousands of full days.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ import orjson
 
 from swxsoc_reach.days import day_window
 from swxsoc_reach.mission import ALL_SENSORS, SAMPLES_PER_DAY
-from swxsoc_reach.synthetic import SyntheticOptions, day_sensors, iter_records
+from swxsoc_reach.synthetic import SyntheticOptions, count_records, day_sensors, iter_records
+from swxsoc_reach.testing.holdings import NO_HOLDINGS, Hold, Holdings
 from swxsoc_reach.udl.chunks import format_udl_time
 
 PARAMS = frozenset({"obTime", "idSensor", "source", "dataMode", "descriptor", "sort",
@@ -117,20 +122,22 @@ class Slab:
     """Serialized records sorted by ``obTime``: any range is two searches and a slice.
 
     The records' bytes live where ``read(start, stop)`` finds them (memory or a file);
-    only the index (times, sensors, byte offsets) is held here.
+    only the index (times, sensors, byte offsets, id keys) is held here.
     """
 
     def __init__(self, times: np.ndarray, sensors: np.ndarray, offsets: np.ndarray,
-                 read: Callable[[int, int], bytes], ids: Callable[[], np.ndarray]) -> None:
+                 keys: np.ndarray, read: Callable[[int, int], bytes],
+                 ids: Callable[[], np.ndarray]) -> None:
         if len(times) > 1 and not bool(np.all(times[:-1] <= times[1:])):
             raise ValueError("synthetic records are not in obTime order")
-        self.times, self.sensors, self.offsets = times, sensors, offsets
+        self.times, self.sensors, self.offsets, self.keys = times, sensors, offsets, keys
         self._read, self._ids = read, ids
 
     @property
     def nbytes(self) -> int:
         """Memory the slab holds (index, and records kept in memory)."""
-        return self.times.nbytes + self.sensors.nbytes + self.offsets.nbytes
+        return (self.times.nbytes + self.sensors.nbytes + self.offsets.nbytes
+                + self.keys.nbytes)
 
     def ids(self, index: np.ndarray) -> list[str]:
         """The ids of the records at ``index``."""
@@ -178,14 +185,25 @@ def render(records: Iterable[dict[str, Any]], path: Path | None = None) -> Slab:
     np.cumsum(np.frombuffer(sizes, dtype=np.int64), out=offsets[1:])
     time_index = np.frombuffer(bytes(times), dtype=f"S{_TIME_WIDTH}")
     sensor_index = np.frombuffer(bytes(sensors), dtype=f"S{_SENSOR_WIDTH}")
+    keys = _id_keys(ids)
     if path is None:
         data, id_array = bytes(blob), np.frombuffer(bytes(ids), dtype=f"S{_ID_WIDTH}")
-        return Slab(time_index, sensor_index, offsets, lambda a, b: data[a:b],
+        return Slab(time_index, sensor_index, offsets, keys, lambda a, b: data[a:b],
                     lambda: id_array)
     id_path = path.with_suffix(".ids")
     id_path.write_bytes(ids)
-    return Slab(time_index, sensor_index, offsets, _file_reader(path),
+    return Slab(time_index, sensor_index, offsets, keys, _file_reader(path),
                 lambda: np.fromfile(id_path, dtype=f"S{_ID_WIDTH}"))
+
+
+def _id_keys(ids: bytes | bytearray) -> np.ndarray:
+    """The first 32 bits of each id (8 hex digits of a seeded UUID): a uniform draw per
+    record that ``Hold`` compares with its fraction."""
+    digits = np.frombuffer(bytes(ids), dtype=np.uint8).reshape(-1, _ID_WIDTH)[:, :8]
+    values = np.where(digits >= ord("a"), digits - (ord("a") - 10),
+                      digits - ord("0")).astype(np.uint32)
+    shifts = np.arange(28, -1, -4, dtype=np.uint32)
+    return (values << shifts).sum(axis=1, dtype=np.uint32)
 
 
 def _file_reader(path: Path) -> Callable[[int, int], bytes]:
@@ -226,8 +244,9 @@ class DayStore:
                 self._dir = None
 
     def find(self, data: SyntheticOptions, query: Query,
-             empty_days: frozenset[dt.date] = frozenset()) -> Found:
-        """Every record matching ``query``, day by day, in ``obTime`` order."""
+             empty_days: frozenset[dt.date] = frozenset(),
+             holdings: Holdings = NO_HOLDINGS) -> Found:
+        """Every record matching ``query`` and not held back, day by day, in ``obTime`` order."""
         if not query.matches_source or query.hi < query.lo:
             return []
         options = dataclasses.replace(data, descriptor=query.descriptor)
@@ -238,17 +257,49 @@ class DayStore:
         while day <= query.hi.date():
             if day not in empty_days:
                 start, end = day_window(day)
-                slab = self._slab(options, day, max(query.lo, start),
-                                  min(query.hi, end - _ONE_MS))
-                found.append((slab, slab.select(lo_key, hi_key, sensor)))
+                slab = self._slab(holdings.options_for(options, day), day,
+                                  max(query.lo, start), min(query.hi, end - _ONE_MS))
+                found.append((slab, _served(slab, slab.select(lo_key, hi_key, sensor),
+                                            holdings.hold_of(day))))
             day += dt.timedelta(days=1)
         return found
 
-    def day_ids(self, data: SyntheticOptions, day: dt.date, sensor_id: str) -> list[str]:
+    def count(self, data: SyntheticOptions, query: Query,
+              empty_days: frozenset[dt.date] = frozenset(),
+              holdings: Holdings = NO_HOLDINGS) -> int:
+        """How many records ``find`` would give: by arithmetic (``synthetic.count_records``)
+        for a regular day not rendered yet, so counting a full ``ALL`` day costs no
+        render; from the records for a rendered, held-back or irregular day."""
+        if not query.matches_source or query.hi < query.lo:
+            return 0
+        options = dataclasses.replace(data, descriptor=query.descriptor)
+        total = 0
+        day = query.lo.date()
+        while day <= query.hi.date():
+            if day not in empty_days:
+                day_options = holdings.options_for(options, day)
+                start, end = day_window(day)
+                counted = None
+                with self._lock:
+                    rendered = (day_options, day) in self._days
+                if not rendered and holdings.hold_of(day) is None:
+                    counted = count_records(day, day_options, query.sensor,
+                                            max(query.lo, start), min(query.hi, end))
+                if counted is None:
+                    single = dataclasses.replace(query, lo=max(query.lo, start),
+                                                 hi=min(query.hi, end - _ONE_MS))
+                    counted = sum(len(index) for _, index in
+                                  self.find(data, single, empty_days, holdings))
+                total += counted
+            day += dt.timedelta(days=1)
+        return total
+
+    def day_ids(self, data: SyntheticOptions, day: dt.date, sensor_id: str,
+                holdings: Holdings = NO_HOLDINGS) -> list[str]:
         """Ids of the day's records that an ``idSensor`` (or ALL) query gets, in order."""
-        slab = self.whole(data, day)
+        slab = self.whole(holdings.options_for(data, day), day)
         sensor = None if sensor_id == ALL_SENSORS else sensor_id.encode()
-        return slab.ids(slab.select(b"", b"\xff", sensor))
+        return slab.ids(_served(slab, slab.select(b"", b"\xff", sensor), holdings.hold_of(day)))
 
     def _slab(self, options: SyntheticOptions, day: dt.date, lo: dt.datetime,
               hi: dt.datetime) -> Slab:
@@ -288,6 +339,11 @@ class DayStore:
                 self._dir = Path(tempfile.mkdtemp(prefix=f"swxsoc-reach-udl-{os.getpid()}-"))
             self._serial += 1
             return self._dir / f"day-{self._serial}.json"
+
+
+def _served(slab: Slab, index: np.ndarray, hold: Hold | None) -> np.ndarray:
+    """``index`` without the records ``hold`` keeps back."""
+    return index if hold is None else index[~hold.mask(slab, index)]
 
 
 def _day_size(options: SyntheticOptions) -> int:

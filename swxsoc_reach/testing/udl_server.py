@@ -7,9 +7,15 @@ Tests, benchmarks and the demo point the downloader at it with ``--udl-url``.
 answer, latency, a rate limit answering 429 with ``Retry-After``, an
 ``Authorization`` check (401), seeded faults (500s, dropped connections, bodies
 shorter than announced, 200s whose JSON is cut off mid-way), days without data
-and days that always fail. Helpers for tests:
+and days that always fail. Late data (``holdings.Holdings``): days whose records
+are held back in part and released later, days re-served with reprocessed
+samples; set at start (``--hold``, ``--reprocess``) and changed while serving
+through ``/_holdings`` (``UdlServer.hold`` / ``release`` / ``reprocess``, the same
+on ``UdlServerProcess``). Helpers for tests:
 ``/_stats`` (counters, request log), ``/_ids?day=`` (the ids of a day's
-records), ``/_warm?day=`` (render a day now).
+records), ``/_warm?day=`` (render a day now), ``/_holdings`` (GET: what is held
+and reprocessed; POST ``?hold=DAY[:FRACTION][:SENSOR,...]``, ``?release=DAY|all``,
+``?reprocess=DAY[:FRACTION]``: change it, counters untouched).
 
     python -m swxsoc_reach.testing.udl_server --port 0 [--warm 2026-01-01] ...
 
@@ -31,7 +37,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,15 +47,19 @@ import orjson
 
 from swxsoc_reach.mission import ALL_SENSORS
 from swxsoc_reach.synthetic import SyntheticOptions
+from swxsoc_reach.testing.holdings import (
+    DEFAULT_REPROCESS_FRACTION,
+    Hold,
+    Holdings,
+    HoldingsError,
+    holdings_from,
+    holdings_from_json,
+    parse_hold,
+    parse_reprocess,
+)
 from swxsoc_reach.testing.hostile_pages import blow_up_page
 from swxsoc_reach.testing.processes import stop_process
-from swxsoc_reach.testing.udl_data import (
-    MEMORY_RECORDS,
-    BadQueryError,
-    DayStore,
-    page,
-    parse_query,
-)
+from swxsoc_reach.testing.udl_data import MEMORY_RECORDS, BadQueryError, DayStore, page, parse_query
 from swxsoc_reach.udl.chunks import format_udl_time
 from swxsoc_reach.udl.client import API_PATH
 
@@ -80,6 +90,7 @@ class ServerConfig:
     cut_rate: float = 0.0  # a 200 whose body stops inside its JSON (announced as sent)
     memory_records: int = MEMORY_RECORDS  # larger days are served from files (read at start)
     page_shift: int = 0  # later pages start this many records early (records inserted meanwhile)
+    holdings: Holdings = field(default_factory=Holdings)  # late data (holdings.py)
 
 
 class _State:
@@ -111,6 +122,13 @@ class _State:
     def reset_stats(self) -> None:
         with self._lock:
             self._reset_counters()
+
+    def change_holdings(self, change: Callable[[Holdings], Holdings]) -> Holdings:
+        """Replace what is held back and reprocessed; the counters and faults go on."""
+        with self._lock:
+            holdings = change(self.config.holdings)
+            self.config = dataclasses.replace(self.config, holdings=holdings)
+            return holdings
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -167,7 +185,7 @@ class _State:
         if day in config.empty_days:
             return []
         data = dataclasses.replace(config.data, descriptor=descriptor or config.data.descriptor)
-        return self.store.day_ids(data, day, sensor_id)
+        return self.store.day_ids(data, day, sensor_id, config.holdings)
 
     def record(self, entry: dict[str, Any]) -> None:
         """Count and log one API request, unless it began before the counters were zeroed."""
@@ -197,8 +215,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, orjson.dumps(state.stats()))
         elif url.path in ("/_ids", "/_warm"):
             self._helper(url.path, query, state)
+        elif url.path == "/_holdings":
+            self._send(200, orjson.dumps(state.config.holdings.as_json()))
         else:
             self._send(404, orjson.dumps({"message": f"no such path {url.path}"}))
+
+    def do_POST(self) -> None:
+        """``/_holdings?hold=...&release=...&reprocess=...``: change the late data."""
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > _MAX_POST_BYTES:
+            self.close_connection = True
+            return self._send(413, orjson.dumps({"message": "no body is expected"}))
+        self.rfile.read(length)  # nothing is read from a body; keep the connection usable
+        if url.path != "/_holdings":
+            return self._send(404, orjson.dumps({"message": f"no such path {url.path}"}))
+        params = parse_qs(url.query, keep_blank_values=True)
+        try:
+            holdings = self.server.state.change_holdings(lambda h: h.changed(params))
+        except HoldingsError as exc:
+            return self._send(400, orjson.dumps({"message": str(exc)}))
+        self._send(200, orjson.dumps(holdings.as_json()))
 
     def _api(self, path: str, query: dict[str, list[str]], state: _State, epoch: int) -> None:
         config = state.config
@@ -236,10 +273,11 @@ class _Handler(BaseHTTPRequestHandler):
         if q.lo.date() in config.hostile_days:
             return self._answer(state, entry, 200, blow_up_page(format_udl_time(q.lo)),
                                 truncate=truncate)
-        found = state.store.find(config.data, q, config.empty_days)
         if path == COUNT_PATH:
-            body = str(sum(len(index) for _, index in found)).encode()
+            body = str(state.store.count(config.data, q, config.empty_days,
+                                         config.holdings)).encode()
             return self._answer(state, entry, 200, body, "text/plain", truncate=truncate)
+        found = state.store.find(config.data, q, config.empty_days, config.holdings)
         first = max(0, q.first - config.page_shift) if q.first else 0
         pieces, entry["records"] = page(found, first, q.limit)
         return self._answer(state, entry, 200, b"[" + b",".join(pieces) + b"]",
@@ -287,6 +325,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log lives in ``/_stats``."""
+
+
+_MAX_POST_BYTES = 1 << 16
 
 
 class _Server(ThreadingHTTPServer):
@@ -366,6 +407,23 @@ class UdlServer:
         """Render a day now (before a benchmark's clock starts); return its record count."""
         return len(self.day_ids(day, descriptor=descriptor))
 
+    def holdings(self) -> Holdings:
+        """What is held back and reprocessed now."""
+        return self._state.config.holdings
+
+    def hold(self, day: dt.date, fraction: float = 1.0, sensors: Iterable[str] = ()) -> Holdings:
+        """Hold back ``fraction`` of the day's records (of ``sensors`` only, if given)."""
+        hold = Hold(day, fraction, frozenset(sensors))
+        return self._state.change_holdings(lambda h: h.holding(hold))
+
+    def release(self, day: dt.date | None = None) -> Holdings:
+        """Serve the day's held records (every day's when None)."""
+        return self._state.change_holdings(lambda h: h.releasing(day))
+
+    def reprocess(self, day: dt.date, fraction: float = DEFAULT_REPROCESS_FRACTION) -> Holdings:
+        """Re-serve ``fraction`` of the day's samples as reprocessed copies (0: none)."""
+        return self._state.change_holdings(lambda h: h.reprocessing(day, fraction))
+
 
 @dataclass
 class UdlServerProcess:
@@ -387,18 +445,38 @@ class UdlServerProcess:
         text = self._get("/_ids?" + urlencode(params)).decode()
         return text.split("\n") if text else []
 
-    def _get(self, path: str) -> bytes:
-        """GET on loopback with http.client (no proxy from the environment can intervene)."""
+    def holdings(self) -> Holdings:
+        """The server's ``/_holdings``."""
+        return holdings_from_json(orjson.loads(self._get("/_holdings")))
+
+    def hold(self, day: dt.date, fraction: float = 1.0, sensors: Iterable[str] = ()) -> Holdings:
+        """``POST /_holdings?hold=``: as ``UdlServer.hold``."""
+        return self._change("hold", Hold(day, fraction, frozenset(sensors)).text)
+
+    def release(self, day: dt.date | None = None) -> Holdings:
+        """``POST /_holdings?release=``: as ``UdlServer.release``."""
+        return self._change("release", "all" if day is None else day.isoformat())
+
+    def reprocess(self, day: dt.date, fraction: float = DEFAULT_REPROCESS_FRACTION) -> Holdings:
+        """``POST /_holdings?reprocess=``: as ``UdlServer.reprocess``."""
+        return self._change("reprocess", f"{day}:{fraction!r}")
+
+    def _change(self, name: str, value: str) -> Holdings:
+        body = self._get("/_holdings?" + urlencode({name: value}), method="POST")
+        return holdings_from_json(orjson.loads(body))
+
+    def _get(self, path: str, method: str = "GET") -> bytes:
+        """A request on loopback with http.client (no proxy from the environment intervenes)."""
         address = urlsplit(self.url)
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=600)
         try:
-            connection.request("GET", path)
+            connection.request(method, path)
             answer = connection.getresponse()
             body = answer.read()
         finally:
             connection.close()
         if answer.status != 200:
-            raise RuntimeError(f"UDL server {path}: HTTP {answer.status}")
+            raise RuntimeError(f"UDL server {path}: HTTP {answer.status} {body[:200]!r}")
         return body
 
     def stop(self) -> None:
@@ -437,6 +515,20 @@ def _day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD") from None
 
 
+def _hold(text: str) -> Hold:
+    try:
+        return parse_hold(text)
+    except HoldingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _reprocess(text: str) -> tuple[dt.date, float]:
+    try:
+        return parse_reprocess(text)
+    except HoldingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _fail_day(text: str) -> tuple[dt.date, int]:
     day, _, status = text.partition(":")
     try:
@@ -467,6 +559,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="DAY[:STATUS]: every query starting that day gets STATUS (500)")
     data.add_argument("--garbage-day", type=_day, action="append", default=[],
                       help="queries starting that day get 200 with a body that is not JSON")
+    data.add_argument("--hold", type=_hold, action="append", default=[],
+                      metavar="DAY[:FRACTION][:SENSOR,...]",
+                      help="hold back that share (default all) of the day's records, of the "
+                      "sensors named (default every sensor), until POST /_holdings?release=DAY "
+                      "(repeatable)")
+    data.add_argument("--reprocess", type=_reprocess, action="append", default=[],
+                      metavar="DAY[:FRACTION]",
+                      help="re-serve that share (default 0.1) of the day's samples as "
+                      "reprocessed copies: later createdAt, new id (repeatable)")
     data.add_argument("--warm", type=_day, action="append", default=[],
                       help="render this day before printing the URL (repeatable)")
     behaviour = parser.add_argument_group("behaviour")
@@ -507,6 +608,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         fault_seed=args.fault_seed, error_rate=args.error_rate, drop_rate=args.drop_rate,
         truncate_rate=args.truncate_rate, cut_rate=args.cut_rate,
         memory_records=args.memory_records, page_shift=args.page_shift,
+        holdings=holdings_from(args.hold, args.reprocess),
     )
 
 

@@ -12,6 +12,7 @@ The server's cap on records per answer is not published, so a page that may
 have been cut is always followed by the next one (``firstResult``) until an
 answer proves the window complete. What a page holds is decided by the caller's
 ``PageTaker`` (``pages.process_page``: cut to the window, repeats dropped by id).
+``count_range`` asks ``/count`` (udl.md) through the same session, rate and retries.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://unifieddatalibrary.com"
 ENV_BASE_URL = "UDL_BASE_URL"
 API_PATH = "/udl/spaceenvobservation"
+COUNT_PATH = API_PATH + "/count"
+_COUNT_MAX_BYTES = 32  # a count is at most 20 digits and some white space
 PAGE_SIZE = 10_000  # maxResults asked for; the server may cap answers lower
 _READ_BLOCK = 1 << 20
 _T = TypeVar("_T")
@@ -63,6 +66,24 @@ class DownloadStopped(UdlError):
 
 class _AttemptTimeout(Exception):
     """One answer took longer than ``RetryPolicy.attempt_timeout_s``."""
+
+
+class _TooLongError(Exception):
+    """An answer grew past what its endpoint can hold (``_Endpoint.max_bytes``)."""
+
+    def __init__(self, head: bytes) -> None:
+        super().__init__("answer too long")
+        self.head = head  # what was read of it, for the message
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    """One API path: where it is, what it is told for messages, what it is asked to send."""
+
+    path: str
+    url: str  # for messages: never with user-info
+    headers: Mapping[str, str]
+    max_bytes: int | None = None  # longer answers are refused unread
 
 
 @dataclass(frozen=True)
@@ -94,14 +115,16 @@ class UdlQuery:
 
     def params(self, window: Window, first: int, max_results: int) -> dict[str, str]:
         """The query string of one page of ``window``."""
+        return {**self.filters(window), "sort": "obTime", "firstResult": str(first),
+                "maxResults": str(max_results)}
+
+    def filters(self, window: Window) -> dict[str, str]:
+        """What selects the records of ``window`` (a page's and a count's parameters)."""
         params = {
             "obTime": window.query_range,
             "source": self.source,
             "dataMode": self.data_mode,
             "descriptor": self.descriptor,
-            "sort": "obTime",
-            "firstResult": str(first),
-            "maxResults": str(max_results),
         }
         if self.sensor_id != ALL_SENSORS:
             params["idSensor"] = self.sensor_id
@@ -187,16 +210,19 @@ class UdlClient:
         self._cap = _PageCap(page_size)
         self._slots = threading.BoundedSemaphore(rate.max_concurrent_requests)
         parsed = urllib3.util.parse_url(base_url)
-        self._path = (parsed.path or "").rstrip("/") + API_PATH
+        prefix = (parsed.path or "").rstrip("/")
         # for messages: no user-info, even if someone put a password in the URL
-        self._url = f"{parsed.scheme}://{(parsed.netloc or '').rpartition('@')[2]}{self._path}"
+        site = f"{parsed.scheme}://{(parsed.netloc or '').rpartition('@')[2]}"
         self._pool = urllib3.connection_from_url(
             base_url, maxsize=rate.max_concurrent_requests, block=True)
-        self._headers = {
+        headers = {
             "Authorization": credential.header_value,
             "Accept": "application/json",
             "User-Agent": f"swxsoc_reach/{__version__}",
         }
+        self._query = _Endpoint(prefix + API_PATH, site + prefix + API_PATH, headers)
+        self._count = _Endpoint(prefix + COUNT_PATH, site + prefix + COUNT_PATH,
+                                {**headers, "Accept": "text/plain"}, _COUNT_MAX_BYTES)
         self._timeout = urllib3.Timeout(connect=policy.connect_timeout_s,
                                         read=policy.read_timeout_s)
         self._count_lock = threading.Lock()
@@ -236,8 +262,8 @@ class UdlClient:
                        threshold: int = threshold) -> PageOutcome:
                 return take(body, page, seen, threshold)
 
-            outcome = self._get(query.params(window, offset, self._page_size), window.label,
-                                stop, accept)
+            outcome = self._get(self._query, query.params(window, offset, self._page_size),
+                                f"chunk {window.label}", stop, accept)
             if page:
                 self._cap.learn(previous, more_followed=outcome.answered > 0)
                 threshold = self._cap.threshold()  # the page before may have proven a cap
@@ -254,20 +280,40 @@ class UdlClient:
             offset += outcome.answered
             page += 1
 
-    def _get(self, params: dict[str, str], label: str, stop: threading.Event,
-             accept: Callable[[bytes], _T]) -> _T:
+    def count_range(self, window: Window, query: UdlQuery,
+                    stop: threading.Event | None = None) -> int:
+        """UDL's count of the records ``query`` matches in ``window.query_range`` (both
+        ends inclusive, as UDL reads ``A..B``): one ``/count`` request, retried like a page.
+
+        Raises ``UdlError`` when the answer is not a whole number of records (not
+        retried: the server said something, just not a count), ``DownloadStopped``
+        once ``stop`` is set.
+        """
+        subject = f"count {window.query_range}"
+
+        def accept(body: bytes) -> int:
+            return parse_count(body, subject)
+
+        return self._get(self._count, query.filters(window), subject,
+                         stop or threading.Event(), accept)
+
+    def _get(self, endpoint: _Endpoint, params: dict[str, str], subject: str,
+             stop: threading.Event, accept: Callable[[bytes], _T]) -> _T:
         """What ``accept`` makes of one 200 answer, retried on 429, 5xx, connection
         trouble and answers cut off inside their JSON; ``UdlError``."""
         policy = self._policy
         for retry in range(policy.max_retries + 1):
             if not self.rate.acquire(stop):
-                raise DownloadStopped(f"chunk {label}: stopped")
+                raise DownloadStopped(f"{subject}: stopped")
             retry_after = None
             try:
                 with self._slots:
-                    status, headers, body = self._send(params)
+                    status, headers, body = self._send(endpoint, params)
+            except _TooLongError as exc:
+                raise UdlError(f"{subject}: UDL's answer is not a count of records (longer than "
+                               f"{endpoint.max_bytes} bytes): {_message(exc.head)}") from None
             except (Urllib3Error, OSError, _AttemptTimeout) as exc:
-                problem = f"connection error ({type(exc).__name__}) for {self._url}"
+                problem = f"connection error ({type(exc).__name__}) for {endpoint.url}"
                 unreachable = True
             else:
                 unreachable = False
@@ -279,21 +325,21 @@ class UdlClient:
                     else:
                         rate = self.rate.record_success()
                         if rate is not None:
-                            logger.debug("chunk %s: HTTP 200; rate up to %.2f req/s", label,
+                            logger.debug("%s: HTTP 200; rate up to %.2f req/s", subject,
                                          rate)
                         return accepted
                 elif 300 <= status < 400:
                     # never followed (``redirect=False``): the credential goes to the
                     # configured host only, and a moved UDL is every day's problem
                     raise UdlUnavailableError(
-                        f"UDL answered HTTP {status} for chunk {label}, redirecting to "
-                        f"{_location(headers.get('Location'), self._url)}: redirects are not "
+                        f"UDL answered HTTP {status} for {subject}, redirecting to "
+                        f"{_location(headers.get('Location'), endpoint.url)}: redirects are not "
                         "followed (the credential is sent to the --udl-url host only); point "
                         "--udl-url at the new address if it is UDL's")
                 elif status != 429 and status < 500:
                     # 401/403: the credential is refused, for this day and every other
                     refused = UdlUnavailableError if status in (401, 403) else UdlError
-                    raise refused(f"UDL answered HTTP {status} for chunk {label}: "
+                    raise refused(f"UDL answered HTTP {status} for {subject}: "
                                    f"{_message(body)}")
                 else:
                     problem = f"HTTP {status}"
@@ -308,34 +354,49 @@ class UdlClient:
             if retry_after is not None:
                 self.rate.defer(retry_after)
                 delay = max(delay, retry_after)
-            logger.debug("chunk %s: %s; retry %d/%d in %.2f s; rate %.2f req/s%s", label,
+            logger.debug("%s: %s; retry %d/%d in %.2f s; rate %.2f req/s%s", subject,
                          problem, retry + 1, policy.max_retries, delay, self.rate.rate,
                          "" if rate is None else " (lowered)")
             if stop.wait(delay):
-                raise DownloadStopped(f"chunk {label}: stopped")
+                raise DownloadStopped(f"{subject}: stopped")
         still = UdlUnavailableError if unreachable else UdlError
-        raise still(f"chunk {label}: UDL still failing after {policy.max_retries} "
+        raise still(f"{subject}: UDL still failing after {policy.max_retries} "
                        f"retries: {problem}")
 
-    def _send(self, params: dict[str, str]) -> tuple[int, Any, bytes]:
-        """One request; the whole body read within ``attempt_timeout_s``."""
+    def _send(self, endpoint: _Endpoint, params: dict[str, str]) -> tuple[int, Any, bytes]:
+        """One request; the whole body read within ``attempt_timeout_s`` (and, for an
+        endpoint with ``max_bytes``, no more than that read)."""
         deadline = time.monotonic() + self._policy.attempt_timeout_s
         response = self._pool.request(
-            "GET", self._path, fields=params, headers=self._headers, timeout=self._timeout,
-            retries=False, redirect=False, preload_content=False)
+            "GET", endpoint.path, fields=params, headers=endpoint.headers,
+            timeout=self._timeout, retries=False, redirect=False, preload_content=False)
         complete = False
+        limit = endpoint.max_bytes
         try:
-            blocks = []
-            for block in response.stream(_READ_BLOCK):
+            blocks, size = [], 0
+            for block in response.stream(_READ_BLOCK if limit is None else limit + 1):
                 blocks.append(block)
+                size += len(block)
                 if time.monotonic() > deadline:
                     raise _AttemptTimeout
+                if limit is not None and size > limit and response.status == 200:
+                    raise _TooLongError(b"".join(blocks)[:limit])
             complete = True
             return response.status, response.headers, b"".join(blocks)
         finally:
             if not complete:
                 response.close()  # the connection is in an unknown state: never reuse it
             response.release_conn()
+
+
+def parse_count(body: bytes, subject: str) -> int:
+    """The whole number of records a ``/count`` answer holds; ``UdlError`` otherwise."""
+    text = body.decode("ascii", errors="replace").strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
+        raise UdlError(f"{subject}: UDL answered a negative count ({text})")
+    raise UdlError(f"{subject}: UDL's answer is not a count of records: {_message(body)}")
 
 
 def _message(body: bytes) -> str:

@@ -20,13 +20,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from concurrent.futures import (
-    FIRST_EXCEPTION,
-    Executor,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    wait,
-)
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
@@ -38,6 +32,7 @@ from swxsoc_reach.udl.chunks import Window
 from swxsoc_reach.udl.client import UdlClient, UdlQuery
 from swxsoc_reach.udl.pages import PageOutcome, note_decoder, watch_parent
 from swxsoc_reach.udl.sizing import WindowPlanner
+from swxsoc_reach.udl.workers import run_threads
 from swxsoc_reach.views.progress import chunk_progress
 
 logger = logging.getLogger(__name__)
@@ -146,19 +141,7 @@ def download_day(client: UdlClient, day: dt.date, query: UdlQuery, final: Path,
                 kept += fetch(*planned)
             return kept
 
-        with ThreadPoolExecutor(workers, thread_name_prefix="udl") as pool:
-            futures = [pool.submit(fetch_until_covered) for _ in range(workers)]
-            try:
-                wait(futures, return_when=FIRST_EXCEPTION)
-                failed = [f for f in futures if f.done() and f.exception() is not None]
-                if failed:
-                    raise failed[0].exception()  # type: ignore[misc]
-            except BaseException:
-                stop.set()
-                for future in futures:
-                    future.cancel()
-                raise
-        total = sum(future.result() for future in futures)
+        total = sum(run_threads(workers, fetch_until_covered, stop, "udl"))
         logger.debug("%s: %d records in %d windows", day, total, planner.planned)
         if total == 0:
             return DayDownload(0, None)

@@ -10,7 +10,9 @@ The UDL server is ``testing/udl_server.py`` on a thread of this process, serving
 synthetic days of one sensor by default (REACH-135: 34,560 records a day, a few MB
 of memory per day served); ``--sensor-id ALL`` serves all 32 sensors, a full
 campaign day. S3 is a moto server (the ``test`` extra) in a child process, which
-this process stops before it exits.
+this process stops before it exits. Late data (a day that grows, reprocessed
+samples) is set with ``--hold`` / ``--reprocess`` and changed while it runs
+through the UDL server's ``/_holdings`` (docs/quickstart.md "A day that grows").
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class SandboxOptions:
     sensor_id: str = SENSOR_ID
     latency_s: float = 0.0
     bucket: str = BUCKET
+    holds: tuple[str, ...] = ()  # --hold DAY[:FRACTION][:SENSOR,...]
+    reprocess: tuple[str, ...] = ()  # --reprocess DAY[:FRACTION]
 
 
 def require_moto() -> None:
@@ -65,13 +69,25 @@ def require_moto() -> None:
 
 
 def udl_config(options: SandboxOptions) -> ServerConfig:
-    """The UDL server's behaviour: synthetic days, the sandbox credential, optional latency."""
+    """The UDL server's behaviour: synthetic days, the sandbox credential, optional latency,
+    late data; ``ConfigError`` for a ``--hold`` or ``--reprocess`` value it cannot read."""
     from swxsoc_reach.synthetic import SyntheticOptions
+    from swxsoc_reach.testing.holdings import (
+        HoldingsError,
+        holdings_from,
+        parse_hold,
+        parse_reprocess,
+    )
     from swxsoc_reach.testing.udl_server import ServerConfig
 
+    try:
+        holdings = holdings_from([parse_hold(text) for text in options.holds],
+                                 [parse_reprocess(text) for text in options.reprocess])
+    except HoldingsError as exc:
+        raise ConfigError(f"--hold/--reprocess: {exc}") from None
     return ServerConfig(data=SyntheticOptions(seed=SEED, sensor_id=options.sensor_id,
                                               gap_fraction=GAP_FRACTION),
-                        auth=CREDENTIAL, latency_s=options.latency_s)
+                        auth=CREDENTIAL, latency_s=options.latency_s, holdings=holdings)
 
 
 @dataclass
@@ -121,13 +137,14 @@ def running_sandbox(options: SandboxOptions = SandboxOptions()) -> Iterator[Sand
     from swxsoc_reach.testing.udl_server import UdlServer
 
     require_moto()
+    config = udl_config(options)  # a bad --hold is a usage error before anything starts
     for what, port in (("--udl-port", options.udl_port), ("--s3-port", options.s3_port)):
         _check_port_free(what, port)
     with contextlib.ExitStack() as stack:
         try:
             s3 = stack.enter_context(running_moto_server(port=options.s3_port))
             s3.client().create_bucket(Bucket=options.bucket)
-            udl = UdlServer(udl_config(options), port=options.udl_port)
+            udl = UdlServer(config, port=options.udl_port)
             stack.callback(udl.stop)
             with _blocked(STOP_SIGNALS):
                 udl.start()
@@ -181,6 +198,8 @@ def serve(options: SandboxOptions, echo: Callable[[str], None]) -> None:
             signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
             for line in sandbox.shell_lines():
                 echo(line)
+            echo(f"# late data: curl -X POST '{sandbox.udl.url}/_holdings?hold=DAY[:FRACTION]' "
+                 "(or release=DAY, reprocess=DAY[:FRACTION]); GET shows what is held")
             echo(f"# sandbox up: UDL serves synthetic {options.sensor_id} days at "
                  f"{sandbox.udl.url}, S3 at {sandbox.s3.url}; Ctrl-C stops both")
             signal.sigwait(STOP_SIGNALS)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 import logging
 import subprocess
 import sys
@@ -13,8 +15,9 @@ import numpy as np
 import pytest
 
 from swxsoc_reach.cdf import process_file
+from swxsoc_reach.cli import main
 from swxsoc_reach.mission import sensors
-from swxsoc_reach.paths import cdf_relpath, summary_path
+from swxsoc_reach.paths import artifact_name, cdf_relpath, summary_path
 from swxsoc_reach.synthetic import SyntheticOptions
 
 ALL_NAME = "reach_all_l1c_prelim_20260101T000000_v1.0.0.cdf"
@@ -52,6 +55,32 @@ def test_process_file_keeps_latest_created_at_of_duplicates(
         f = list(contents["dosimeter_flavors"][s]).index(flavor)
         assert contents["dose_rate"][t, s, f] == pytest.approx(
             older[sensor, flavor, when]["seoList"][0]["obValue"] * 1.5)
+
+
+def test_process_file_keeps_latest_created_at_of_a_day_udl_reprocessed(
+    udl_server, read_cdf, to_datetime64, tmp_path
+) -> None:
+    """A day the local UDL server re-serves in part (issue 18.4), through the real
+    download: the reprocessed copy of each sample is the one in the CDF."""
+    day = dt.date(2026, 1, 1)
+    udl_server.reprocess(day, 0.1)
+    assert main(["download", "--start-date", str(day), "--end-date", str(day),
+                 "--sensor-id", "REACH-135", "--output-dir", str(tmp_path / "raw"),
+                 "--udl-url", udl_server.url, "--initial-rate", "50", "--max-rate", "200"]) == 0
+    artifact = tmp_path / "raw" / artifact_name(day, "REACH-135", "csv")
+    contents = read_cdf(process_file(artifact, tmp_path, day=day)[0])
+    with open(artifact, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    newer = [r for r in rows if r["createdAt"].startswith("2026-01-02T06")]
+    assert len(rows) - len(newer) == 34_560 and len(newer) > 0.05 * 34_560
+    t_of = {t: i for i, t in enumerate(contents["times"].tolist())}
+    s = contents["sensor_labels"].index("REACH-135")
+    flavors = list(contents["dosimeter_flavors"][s])
+    for row in newer:  # each reprocessed sample's value is the re-served one (x1.5)
+        (seo,) = json.loads(row["seoList"])
+        t = t_of[to_datetime64(row["obTime"]).tolist()]
+        f = flavors.index(seo["obDescription"])
+        assert contents["dose_rate"][t, s, f] == seo["obValue"]
 
 
 def test_process_file_imputes_missing_sensor_from_observatory(

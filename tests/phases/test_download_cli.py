@@ -239,6 +239,16 @@ def test_download_dry_run_touches_nothing(udl_server, tmp_path, monkeypatch, cap
     assert "2026-01-01 download: download" in plan and "2026-01-03 download: download" in plan
 
 
+def test_download_dry_run_plans_the_days_relative_dates_name(udl_server, tmp_path, monkeypatch,
+                                                              capsys) -> None:
+    monkeypatch.setenv("SWXSOC_REACH_TODAY", "2026-01-04")  # the testing hook fixes "today"
+    assert main(["download", "--dry-run", "--start-date", "today-2", "--end-date", "yesterday",
+                 "--sensor-id", SENSOR, "--output-dir", str(tmp_path)]) == 0
+    planned = [line for line in capsys.readouterr().out.splitlines() if "download: " in line]
+    assert planned == ["2026-01-02 download: download", "2026-01-03 download: download"]
+    assert requests(udl_server) == 0
+
+
 def test_download_without_credentials_exits_2_naming_both_variables(udl_server, tmp_path,
                                                                     monkeypatch,
                                                                     capsys) -> None:

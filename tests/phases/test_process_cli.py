@@ -203,7 +203,7 @@ def test_process_dry_run_plans_and_writes_nothing(dirs, capsys) -> None:
         (["--start-date", "2026-01-05", "--end-date", "2026-01-01"],
          "end date 2026-01-01 is before start date 2026-01-05"),
         (["--start-date", "2026-1-5", "--end-date", "2026-01-01"],
-         "start date '2026-1-5' is not a date of the form YYYY-MM-DD"),
+         "start date '2026-1-5' is not a date: give YYYY-MM-DD, today, yesterday or today-N"),
         (["--start-date", "2026-02-30", "--end-date", "2026-03-01"], "start date '2026-02-30'"),
         (["--start-date", "2026-01-01", "--end-date", "2026-01-01", "--sensor-id", "REACH-999"],
          "unknown sensor id 'REACH-999'"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import csv
 import datetime as dt
 import glob
 import http.client
 import os
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,6 +20,8 @@ import orjson
 import psutil
 import pytest
 
+from swxsoc_reach.cli import main
+from swxsoc_reach.paths import artifact_name
 from swxsoc_reach.synthetic import SyntheticOptions, iter_records
 from swxsoc_reach.testing.udl_server import (
     TEST_CREDENTIAL,
@@ -240,3 +244,127 @@ def test_udl_server_serves_file_backed_days_in_bounded_memory(tmp_path) -> None:
     assert peak - before < 2 * served / 4  # in memory, four days would add four days' bytes
     assert not glob.glob(os.path.join(tempfile.gettempdir(),
                                       f"swxsoc-reach-udl-{server.process.pid}-*"))
+
+
+# --- late data: held-back records, reprocessed samples (issue 18.4) ------------------------
+
+NEXT = DAY + dt.timedelta(days=1)
+FULL_DAY = 34_560  # one sensor: 2 dosimeters x 17,280 samples
+WHOLE_DAY = "2026-01-01T00:00:00.000Z..2026-01-01T23:59:59.999Z"
+
+
+def count(server: UdlServer | str, window: str, **extra: str) -> int:
+    status, _, body = get(server, API + "/count", {"obTime": window, **extra})
+    assert status == 200, body
+    return int(body)
+
+
+def download(server: UdlServer, out: Path) -> list[str]:
+    """The ids of DAY's artifact, downloaded through the real CLI."""
+    assert main(["download", "--start-date", DAY.isoformat(), "--end-date", DAY.isoformat(),
+                 "--sensor-id", SENSOR, "--output-dir", str(out), "--udl-url", server.url,
+                 "--initial-rate", "50", "--max-rate", "200"]) == 0
+    with open(out / artifact_name(DAY, SENSOR, "csv"), newline="") as fh:
+        return [row["id"] for row in csv.DictReader(fh)]
+
+
+def test_udl_server_held_day_downloads_fewer_records_until_released(udl_server,
+                                                                    tmp_path) -> None:
+    udl_server.hold(DAY, 0.2)
+    held = download(udl_server, tmp_path / "held")
+    assert 0.75 * FULL_DAY < len(held) < 0.85 * FULL_DAY
+    assert held == udl_server.day_ids(DAY) and count(udl_server, WHOLE_DAY) == len(held)
+    udl_server.release(DAY)
+    assert count(udl_server, WHOLE_DAY) == FULL_DAY
+    released = download(udl_server, tmp_path / "released")
+    assert len(released) == FULL_DAY and set(held) < set(released)
+
+
+def test_udl_server_holds_are_seeded_and_nested(udl_server) -> None:
+    udl_server.hold(DAY, 0.5)
+    half = udl_server.day_ids(DAY)
+    udl_server.hold(DAY, 0.2)  # part of the day arrives
+    assert set(half) < set(udl_server.day_ids(DAY))
+    with UdlServer(udl_server.config) as other:  # a fresh server: the same records held
+        assert other.day_ids(DAY) == udl_server.day_ids(DAY)
+
+
+def test_udl_server_count_is_what_the_query_serves_at_inclusive_ends(udl_server) -> None:
+    window = "2026-01-01T23:59:55.000Z..2026-01-02T00:00:00.000Z"
+    assert count(udl_server, window) == len(query(udl_server, window)) == 4
+    udl_server.hold(NEXT)  # the next day's first instant is held back: 2 fewer
+    assert count(udl_server, window) == len(query(udl_server, window)) == 2
+    udl_server.release()
+    assert count(udl_server, window) == 4
+
+
+def test_udl_server_counts_a_day_it_has_not_rendered_as_one_it_has(udl_server) -> None:
+    """/count of a regular day not rendered is arithmetic: a full ALL day costs no render
+    (~85 s otherwise), so an audit can count years of days."""
+    udl_server.configure(data=SyntheticOptions(seed=11))  # every sensor, nothing rendered
+    assert count(udl_server, WHOLE_DAY) == 1_105_920
+    short = "2026-01-01T12:00:00.000Z..2026-01-01T12:00:30.000Z"
+    assert count(udl_server, short) == len(query(udl_server, short)) == 7 * 64
+    options = SyntheticOptions(sensor_id=SENSOR, fractional_seconds=True, seed=11)
+    udl_server.configure(data=options)
+    windows = [WHOLE_DAY, "2026-01-01T00:00:00.000Z..2026-01-02T00:00:00.999Z",
+               "2026-01-01T12:00:00.250Z..2026-01-01T12:00:10.000Z"]
+    counted = [count(udl_server, w) for w in windows]
+    udl_server.warm(DAY)
+    udl_server.warm(NEXT)
+    assert [count(udl_server, w) for w in windows] == counted
+    assert counted[0] == FULL_DAY
+
+
+def test_udl_server_holds_whole_sensors(udl_server) -> None:
+    udl_server.configure(data=SyntheticOptions())  # every sensor (short windows: cheap)
+    window = "2026-01-01T06:00:00.000Z..2026-01-01T06:01:00.000Z"
+    every = query(udl_server, window)
+    udl_server.hold(DAY, sensors=["REACH-135", "REACH-101"])
+    served = query(udl_server, window)
+    assert {r["idSensor"] for r in every} - {r["idSensor"] for r in served} == {
+        "REACH-135", "REACH-101"}
+    kept = [r for r in every if r["idSensor"] not in ("REACH-135", "REACH-101")]
+    assert served == kept and count(udl_server, window) == len(kept)
+
+
+def test_udl_server_reprocessed_samples_are_served_and_counted(udl_server) -> None:
+    udl_server.reprocess(DAY, 0.1)
+    window = "2026-01-01T03:00:00.000Z..2026-01-01T04:00:00.000Z"
+    records = query(udl_server, window)
+    cells: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        cells.setdefault((r["idSensor"], r["seoList"][0]["obDescription"], r["obTime"]),
+                         []).append(r)
+    twice = [pair for pair in cells.values() if len(pair) == 2]
+    assert 0.05 * len(cells) < len(twice) < 0.15 * len(cells)
+    for first, second in twice:
+        assert first["id"] != second["id"] and first["createdAt"] != second["createdAt"]
+    assert len(cells) == 2 * 721 and count(udl_server, window) == len(records)
+    assert 1.05 * FULL_DAY < len(udl_server.day_ids(DAY)) == count(udl_server, WHOLE_DAY) \
+        < 1.15 * FULL_DAY
+
+
+def test_udl_server_process_changes_its_holdings_through_the_admin_endpoint() -> None:
+    server = start_udl_server_process("--sensor-id", SENSOR, "--hold", "2026-01-01:0.5",
+                                      "--reprocess", "2026-01-02:0.2", timeout_s=120)
+    try:
+        held = server.holdings()
+        assert [h.text for h in held.held] == ["2026-01-01:0.5"]
+        assert held.reprocessed == ((NEXT, 0.2),)
+        assert 0.45 * FULL_DAY < count(server.url, WHOLE_DAY) < 0.55 * FULL_DAY
+        assert server.release(DAY).held == ()
+        assert count(server.url, WHOLE_DAY) == FULL_DAY
+        server.hold(DAY, sensors=[SENSOR])
+        assert count(server.url, WHOLE_DAY) == 0 and server.day_ids(DAY) == []
+        assert server.reprocess(NEXT, 0).reprocessed == ()
+        requests = server.stats()["counters"]["requests"]
+        assert requests == 3  # the admin requests change no counter
+        url = urlsplit(server.url)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        connection.request("POST", "/_holdings?hold=2026-01-01:1.5")
+        answer = connection.getresponse()
+        assert answer.status == 400 and b"(0, 1]" in answer.read()
+        connection.close()
+    finally:
+        server.stop()

@@ -171,3 +171,15 @@ def test_sandbox_without_moto_exits_2_with_what_to_install(tmp_path: Path) -> No
     assert done.stderr == ("swxsoc_reach: error: the sandbox's local S3 endpoint needs moto "
                            "and boto3 (the test extra): pip install -e '.[test]'\n")
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (("--hold", "2025-09-05:1.5"), "hold fraction 1.5 must lie in (0, 1]"),
+    (("--hold", "2025-09-05:REACH-999"), "unknown sensor id 'REACH-999'"),
+    (("--reprocess", "2025-9-5"), "'2025-9-5' is not a day YYYY-MM-DD"),
+])
+def test_sandbox_refuses_late_data_it_cannot_read_before_starting(capsys, flags,
+                                                                  message) -> None:
+    assert main(["sandbox", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("swxsoc_reach: error: --hold/--reprocess: ") and message in err

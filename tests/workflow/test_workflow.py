@@ -29,6 +29,15 @@ def test_workflow_dry_run_lists_day_jobs_and_writes_nothing(workflow) -> None:
     assert workflow.files() == {}
 
 
+def test_workflow_dry_run_takes_relative_dates_from_the_config(workflow) -> None:
+    workflow.env["SWXSOC_REACH_TODAY"] = "2025-09-06"  # the testing hook fixes "today"
+    result = workflow.run("-n", config={"start_date": "today-3", "end_date": "yesterday"})
+    jobs = re.findall(r"rule process_day:.*?wildcards: yyyy=(\d+), mm=(\d+), dd=(\d+)",
+                      result.stdout, flags=re.S)
+    assert sorted("-".join(job) for job in jobs) == [d.isoformat() for d in workflow.days]
+    assert workflow.files() == {}
+
+
 def test_workflow_range_gives_the_cdfs_and_telemetry_of_the_cli(completed_run,
                                                                  cli_reference) -> None:
     """config/range.yaml as committed; --jobs 1 (the default profile) works in date order."""
