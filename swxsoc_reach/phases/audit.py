@@ -62,6 +62,7 @@ class AuditRequest:
     rate: RateSettings
     s3_bucket: str | None = None
     aws_region: str | None = None
+    max_retries: int = 5  # per request (--max-retries), as for download
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> AuditRepo
         raise ConfigError(f"telemetry file {selection.telemetry_file} does not exist")
     request = AuditRequest(selection, resolve_base_url(
         args.udl_url, allow_insecure=args.allow_insecure_udl_url), rate_settings(args),
-                           args.s3_bucket, args.aws_region)
+                           args.s3_bucket, args.aws_region, args.max_retries)
     return run(request, resolve_credential(args.aws_region))
 
 
@@ -155,7 +156,7 @@ def _newest_product(products: Mapping[str, Row]) -> Row | None:
 
 def run(request: AuditRequest, credential: Credential) -> AuditReport:
     """Audit the range; append the results to the audit file; raise on UDL or S3 outage."""
-    from swxsoc_reach.udl.client import UdlClient, UdlQuery
+    from swxsoc_reach.udl.client import RetryPolicy, UdlClient, UdlQuery
     from swxsoc_reach.udl.count import count_days
 
     sel = request.selection
@@ -163,7 +164,8 @@ def run(request: AuditRequest, credential: Credential) -> AuditReport:
     days = subjects(state, sel)
     counted = [s.day for s in days if s.downloaded is not None]
     uploader = _open_uploader(request)
-    with UdlClient(request.udl_url, credential, request.rate) as client, \
+    retries = RetryPolicy(max_retries=request.max_retries)
+    with UdlClient(request.udl_url, credential, request.rate, retries) as client, \
             ThreadPoolExecutor(S3_LOOKUPS, thread_name_prefix="s3-audit") as pool:
         stored = {s.day: pool.submit(_check_s3, uploader, s) for s in days
                   if uploader is not None and _uploaded(s)}

@@ -157,7 +157,8 @@ def test_read_summary_prefers_the_about_tree(tmp_path: Path) -> None:
 
 def summary_document(records: int) -> dict:
     return {"summary_version": SUMMARY_VERSION, "software_version": "0", "day": "2026-01-01",
-            "cdf": {"name": "c.cdf", "size_bytes": 1}, "artifact": {"size_bytes": 1},
+            "cdf": {"name": "c.cdf", "size_bytes": 1, "sha256": "0" * 64},
+            "artifact": {"size_bytes": 1, "sha256": "1" * 64},
             "records": {"read": records, "kept": records, "duplicates": 0, "outside_day": 0,
                         "without_sensor": 0},
             "times": 1, "expected_samples": 1, "sensors": {}}
