@@ -142,6 +142,11 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--window-minutes", type=_positive_float, metavar="MIN",
                         help="fixed query windows of MIN minutes (the older tool used 5 for "
                         "ALL); default: sized so each answer is about one full page")
+    parser.add_argument("--refresh", action="store_true",
+                        help="also download again the days UDL now holds differently from "
+                        "their artifact (late records, reprocessed samples, data for a day "
+                        "that had none), found by the latest audit or counted now; process "
+                        "then makes their next revision (see docs/operations.md)")
     parser.add_argument("--data-version", default=DEFAULT_DATA_VERSION, metavar="X.Y.Z",
                         help="the product version process will make (default %(default)s): "
                         "a day whose product of this version (or later) exists is not "

@@ -46,7 +46,7 @@ from swxsoc_reach.paths import (
 )
 from swxsoc_reach.phases.dayloop import DaySelection, plan_days
 from swxsoc_reach.phases.process import ProcessRequest, check_downgrades
-from swxsoc_reach.telemetry.products import has_product, row_for
+from swxsoc_reach.telemetry.products import has_product, row_for, version_to_make
 from swxsoc_reach.telemetry.resume import (
     DayFacts,
     DownloadAction,
@@ -355,9 +355,19 @@ def _process_request(config: WorkflowConfig) -> ProcessRequest:
 def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
                 latest_download: Row | None,
                 products: Mapping[str, Row]) -> tuple[ProcessAction, DayTarget | None]:
-    """The day's action, and what to ask Snakemake for when it is work."""
+    """The day's action, and what to ask Snakemake for when it is work.
+
+    A day whose version is not the one asked (a later revision complete, or the next
+    one to make after a refresh: ``products.version_to_make``) is asked for by a resume
+    marker, its ``process`` command choosing the version as the CLI does.
+    """
     sel = config.selection
-    cdf = config.cdf(day)
+    current_artifact = (latest_download.artifact_sha256 if latest_download is not None
+                        and latest_download.status is Status.DOWNLOADED else "")
+    version = version_to_make(config.data_version, products, current_artifact)
+    revision = version != config.data_version
+    cdf = config.cdf(day) if not revision else os.path.normpath(day_cdf_path(
+        Path(config.output_dir), day, sel.sensor_id, version))
     cdf_exists = config.exists(cdf)
     cdf_name = os.path.basename(cdf)  # a row about another version's CDF does not count
     latest = row_for(latest, products, cdf_name)
@@ -399,7 +409,7 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     # what Snakemake would find up to date although the rules want it redone
     stale = (action is ProcessAction.UPLOAD_ONLY and config.exists(product)) or (
         action in (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD) and cdf_exists)
-    if action is ProcessAction.NO_INPUT or stale or download:
+    if action is ProcessAction.NO_INPUT or stale or download or revision:
         target = RESUME_PATTERN.format(**_wildcards_of(day), state=state)
     else:
         target = product

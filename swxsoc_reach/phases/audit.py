@@ -181,7 +181,7 @@ def run(request: AuditRequest, credential: Credential) -> AuditReport:
     report = AuditReport()
     for s in days:
         count = results.get(s.day)
-        findings = [*_check_udl(s, count), *local[s.day], *remote.get(s.day, [])]
+        findings = [*udl_findings(s, count), *local[s.day], *remote.get(s.day, [])]
         report.days.append(DayAudit(
             s.day.isoformat(), sel.sensor_id, sel.descriptor, audited_at,
             None if count is None else count.records, s.records, tuple(findings)))
@@ -203,7 +203,7 @@ def _uploaded(subject: Subject) -> bool:
     return subject.product is not None and subject.product.status is Status.UPLOADED
 
 
-def _check_udl(subject: Subject, count: DayCount | None) -> list[Finding]:
+def udl_findings(subject: Subject, count: DayCount | None) -> list[Finding]:
     """UDL's count against the artifact's records."""
     if subject.downloaded is None:
         return [Finding("not_downloaded", "the day has no download yet: run download")]

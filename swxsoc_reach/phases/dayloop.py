@@ -57,6 +57,7 @@ class DayPlan:
     action: enum.Enum
     is_work: bool
     source: Path | None = None  # the day's input artifact, found once while planning
+    version: str = ""  # process: the product version the day gets ("" before planning it)
 
 
 @dataclass

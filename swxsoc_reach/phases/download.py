@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from swxsoc_reach.errors import ConfigError
@@ -60,6 +60,8 @@ class DownloadRequest:
     # --data-version: a day with a product of this version (or later) needs no artifact
     data_version: str = DEFAULT_DATA_VERSION
     max_retries: int = RetryPolicy.max_retries  # --max-retries: per request, then the day fails
+    refresh: bool = False  # --refresh: download again the days UDL holds differently
+    refreshing: frozenset[dt.date] = frozenset()  # those days, found once the run starts
 
 
 def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport:
@@ -75,6 +77,7 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport
         window=dt.timedelta(minutes=args.window_minutes) if args.window_minutes else None,
         data_version=check_data_version(args.data_version),
         max_retries=args.max_retries,
+        refresh=args.refresh,
     )
     credential = None if selection.dry_run else resolve_credential(args.aws_region)
     return run(request, credential)
@@ -104,6 +107,7 @@ def plan(request: DownloadRequest, state: TelemetryState) -> list[DayPlan]:
             artifact_exists=_artifact_exists(request, day, (latest, latest_download)),
             retry_failed=sel.retry_failed,
             product_exists=has_product(state.versions(*key), request.data_version),
+            refresh=day in request.refreshing,
         )
 
     return plan_days(sel, decide, lambda action: DownloadAction(action).fetches)
@@ -112,7 +116,7 @@ def plan(request: DownloadRequest, state: TelemetryState) -> list[DayPlan]:
 def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
     """Plan and run the range; ``credential`` may be None only for a dry run."""
     sel = request.selection
-    plans = plan(request, TelemetryStore(sel.telemetry_file).state())
+    state = TelemetryStore(sel.telemetry_file).state()
     expected = str(expected_records(sel.sensor_id))
     with contextlib.ExitStack() as stack:
         client: UdlClient | None = None
@@ -124,10 +128,16 @@ def run(request: DownloadRequest, credential: Credential | None) -> RunReport:
             client = stack.enter_context(UdlClient(
                 request.udl_url, credential, request.rate,
                 RetryPolicy(max_retries=request.max_retries)))
-            if any(day_plan.is_work for day_plan in plans):
-                decoders = open_decoders(request.rate.max_concurrent_requests)
-                if decoders is not None:
-                    stack.enter_context(decoders)
+        if request.refresh:
+            from swxsoc_reach.phases.refresh import days_to_refresh
+
+            request = replace(request, refreshing=days_to_refresh(
+                sel, state, client, request.rate.max_concurrent_requests))
+        plans = plan(request, state)
+        if client is not None and any(day_plan.is_work for day_plan in plans):
+            decoders = open_decoders(request.rate.max_concurrent_requests)
+            if decoders is not None:
+                stack.enter_context(decoders)
 
         def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
             assert client is not None  # the loop calls work only outside a dry run

@@ -45,9 +45,10 @@ from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.phases.diskneed import process_need, records_in
 from swxsoc_reach.phases.inputcheck import DownloadedArtifact
 from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
-from swxsoc_reach.telemetry.products import newest_version, row_for
+from swxsoc_reach.telemetry.audits import AuditStore, current
+from swxsoc_reach.telemetry.products import newest_version, row_for, version_to_make
 from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
-from swxsoc_reach.telemetry.schema import Status
+from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ logger = logging.getLogger(__name__)
 MIB = 1024 * 1024
 _PROCESSING = (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD)
 _UPLOADING = (ProcessAction.PROCESS_AND_UPLOAD, ProcessAction.UPLOAD_ONLY)
+_S3_FINDINGS = frozenset({"s3_missing", "s3_different"})  # an audit's: upload again
 
 
 @dataclass(frozen=True)
@@ -75,31 +77,54 @@ class ProcessRequest:
     data_version: str = DEFAULT_DATA_VERSION  # X.Y.Z, checked: a day is complete per version
     allow_downgrade: bool = False  # make data_version even where a day has a newer one
 
-    def cdf_path(self, day: dt.date) -> Path:
-        """Where the day's CDF of the version asked goes."""
-        return day_cdf_path(self.output_dir, day, self.selection.sensor_id, self.data_version)
+    def cdf_path(self, day: dt.date, version: str = "") -> Path:
+        """Where the day's CDF of ``version`` (default: the version asked) goes."""
+        return day_cdf_path(self.output_dir, day, self.selection.sensor_id,
+                            version or self.data_version)
 
 
 def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
-    """Decide each day's action from its latest row and what is on disk."""
+    """Decide each day's action from its latest row and what is on disk.
+
+    Each day gets its version: the one asked, or the newest revision of its ``X.Y``, or
+    the next one after a refresh (``products.version_to_make``). A current audit's
+    findings the ordinary commands repair act here (archive-sync.md "Findings"): an
+    uploaded day whose object is missing or different is uploaded again (same key, same
+    bytes); a CDF not yet uploaded whose bytes changed is made again.
+    """
     sel = request.selection
     sources: dict[dt.date, Path | None] = {}
+    versions: dict[dt.date, str] = {}
+    audits = AuditStore(sel.telemetry_file).latest()
 
     def decide(day: dt.date) -> ProcessAction:
-        download = state.get_download(day.isoformat(), sel.sensor_id, sel.descriptor)
+        key = (day.isoformat(), sel.sensor_id, sel.descriptor)
+        download = state.get_download(*key)
         named = download.csv_path if download and download.status is Status.DOWNLOADED else None
         sources[day] = find_artifact(request.input_dir, day, sel.sensor_id, sel.output_format,
                                      named)  # both forms on disk: the downloaded one
-        cdf = request.cdf_path(day)
-        facts = DayFacts(artifact_exists=sources[day] is not None, cdf_exists=cdf.is_file(),
+        products = state.versions(*key)
+        # the day's current artifact: its latest DOWNLOADED row's digest
+        current_artifact = download.artifact_sha256 if named and download is not None else ""
+        versions[day] = version_to_make(request.data_version, products, current_artifact)
+        cdf = request.cdf_path(day, versions[day])
+        newest_row = state.get(*key)
+        latest = row_for(newest_row, products, cdf.name)
+        found = current(audits, key, newest_row.started_at_utc if newest_row else "")
+        codes = {f.code for f in found.findings} if found is not None else set()
+        facts = DayFacts(artifact_exists=sources[day] is not None,
+                         cdf_exists=cdf.is_file() and "cdf_changed" not in codes,
                          cdf_name=cdf.name)
-        key = (day.isoformat(), sel.sensor_id, sel.descriptor)
-        latest = row_for(state.get(*key), state.versions(*key), cdf.name)
-        return decide_process(latest, facts, upload=request.upload_to_s3,
-                              retry_failed=sel.retry_failed)
+        action = decide_process(latest, facts, upload=request.upload_to_s3,
+                                retry_failed=sel.retry_failed)
+        if (action is ProcessAction.SKIP_COMPLETE and request.upload_to_s3 and cdf.is_file()
+                and codes & _S3_FINDINGS and latest is not None
+                and latest.status is Status.UPLOADED):
+            return ProcessAction.UPLOAD_ONLY
+        return action
 
     plans = plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
-    return [replace(p, source=sources[p.day]) for p in plans]
+    return [replace(p, source=sources[p.day], version=versions[p.day]) for p in plans]
 
 
 def check_downgrades(request: ProcessRequest, state: TelemetryState,
@@ -109,13 +134,13 @@ def check_downgrades(request: ProcessRequest, state: TelemetryState,
     must not rebuild (and upload beside the newer files) a decade at an older version."""
     if request.allow_downgrade:
         return
-    sel, asked = request.selection, version_order(request.data_version)
+    sel, asked = request.selection, version_order(request.data_version)[:2]
     newer = {}
     for p in plans:
-        if p.is_work:
+        if p.is_work:  # a later revision of the same X.Y is made or found by version_to_make
             found = newest_version(state.versions(p.day.isoformat(), sel.sensor_id,
                                                   sel.descriptor))
-            if found is not None and version_order(found) > asked:
+            if found is not None and version_order(found)[:2] > asked:
                 newer[p.day] = found
     if newer:
         first = min(newer)
@@ -143,9 +168,9 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
         raise ValueError("upload mode needs an uploader")
     downloaded = {p.day: DownloadedArtifact.from_row(p.source, row) for p in plans
                   if p.source is not None and (row := state.get_downloaded(p.source))}
-    made = {p.day: row.cdf_sha256 for p in plans  # the digest each CDF was made with
+    made = {p.day: row for p in plans  # the row that made each day's CDF: its digests
             if (row := state.versions(p.day.isoformat(), sel.sensor_id, sel.descriptor).get(
-                request.cdf_path(p.day).name)) is not None}
+                request.cdf_path(p.day, p.version).name)) is not None}
 
     def identity(day_plan: DayPlan) -> dict[str, str]:
         source = day_plan.source
@@ -153,7 +178,7 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
 
     def work(day_plan: DayPlan, recorder: DayRecorder) -> Status:
         return _work_day(request, uploader, day_plan, recorder, downloaded.get(day_plan.day),
-                         made.get(day_plan.day, ""))
+                         made.get(day_plan.day))
 
     def check(day_plan: DayPlan) -> None:
         if day_plan.action in _PROCESSING and day_plan.source is not None:
@@ -163,12 +188,12 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
 
     return run_day_loop("process", sel, plans, work, identity, check,
                         replan=replan_with(plan, request),
-                        finals=lambda day_plan: _day_files(request, day_plan.day))
+                        finals=lambda day_plan: _day_files(request, day_plan))
 
 
-def _day_files(request: ProcessRequest, day: dt.date) -> list[Path]:
+def _day_files(request: ProcessRequest, day_plan: DayPlan) -> list[Path]:
     """Every file a day's work writes: CDF, its summary and quicklook, the upload receipt."""
-    cdf = request.cdf_path(day)
+    cdf = request.cdf_path(day_plan.day, day_plan.version)
     files = [cdf, summary_path(cdf), quicklook_path(cdf)]
     if request.receipt_dir is not None:
         files.append(upload_receipt_path(request.receipt_dir, cdf.name))
@@ -188,7 +213,8 @@ def _space_needed(source: Path, downloaded: DownloadedArtifact | None) -> int:
 
 def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayPlan,
               recorder: DayRecorder, downloaded: DownloadedArtifact | None,
-              cdf_sha256: str) -> Status:
+              made: Row | None) -> Status:
+    """One day's stages; ``made``: the row that made the CDF an upload-only day sends."""
     sel = request.selection
     day, action = day_plan.day, day_plan.action
     if action is ProcessAction.NO_INPUT:
@@ -198,30 +224,35 @@ def _work_day(request: ProcessRequest, uploader: Uploader | None, day_plan: DayP
             Status.SKIPPED_NO_INPUT,
             error_message=f"no input {expected} in {request.input_dir.resolve()}",
         ).status
-    cdf = request.cdf_path(day)
+    cdf = request.cdf_path(day, day_plan.version)
+    digests = {"cdf_sha256": made.cdf_sha256, "artifact_sha256": made.artifact_sha256} \
+        if made is not None else {"cdf_sha256": "", "artifact_sha256": ""}
     if action in _PROCESSING:
         assert day_plan.source is not None  # planned as processing only when present
-        cdf, cdf_sha256 = _process(request, day, day_plan.source, recorder, downloaded)
+        cdf, digests = _process(request, day_plan, recorder, downloaded)
         if action is ProcessAction.PROCESS:
             return Status.PROCESSED
     assert uploader is not None
-    return _upload(uploader, day, cdf, cdf_sha256, recorder, request.receipt_dir)
+    return _upload(uploader, day, cdf, digests, recorder, request.receipt_dir)
 
 
-def _process(request: ProcessRequest, day: dt.date, source: Path, recorder: DayRecorder,
-             downloaded: DownloadedArtifact | None) -> tuple[Path, str]:
-    """Make the day's CDF; return it and its SHA-256."""
+def _process(request: ProcessRequest, day_plan: DayPlan, recorder: DayRecorder,
+             downloaded: DownloadedArtifact | None) -> tuple[Path, dict[str, str]]:
+    """Make the day's CDF (of the plan's version); return it and its and its artifact's
+    SHA-256."""
     from swxsoc_reach.cdf import process_file  # heavy: pyarrow, cdflib
     from swxsoc_reach.cdf.summary import read_summary
 
     sel = request.selection
+    day, source = day_plan.day, day_plan.source
+    assert source is not None
     recorder.begin(Status.PROCESS_PENDING)
     began = time.perf_counter()
     if downloaded is not None:  # a cut or changed artifact is never a complete day
         downloaded.check_size()
     try:
         (cdf,) = process_file(source, request.output_dir, day=day, sensor_id=sel.sensor_id,
-                              data_version=request.data_version,
+                              data_version=day_plan.version or request.data_version,
                               check_read=downloaded.check_read if downloaded else None)
     except InputDataError:
         if downloaded is not None:  # say "changed since its download" when that is why
@@ -237,25 +268,27 @@ def _process(request: ProcessRequest, day: dt.date, source: Path, recorder: DayR
         from swxsoc_reach.views.quicklook import write_quicklook_or_warn
 
         write_quicklook_or_warn(cdf, day)
+    digests = {"cdf_sha256": summary.cdf_sha256, "artifact_sha256": summary.artifact_sha256}
     recorder.finish(
         Status.PROCESSED,
         process_seconds=f"{seconds:.3f}",
         cdf_size_mb=f"{size / MIB:.3f}",
         cdf_path=str(cdf.resolve()),
-        artifact_sha256=summary.artifact_sha256,
-        cdf_sha256=summary.cdf_sha256,
+        **digests,
     )
     logger.info("%s process: %s (%.2f MiB) in %.1f s", day, cdf.name, size / MIB, seconds)
-    return cdf, summary.cdf_sha256
+    return cdf, digests
 
 
-def _upload(uploader: Uploader, day: dt.date, cdf: Path, cdf_sha256: str,
+def _upload(uploader: Uploader, day: dt.date, cdf: Path, digests: dict[str, str],
             recorder: DayRecorder, receipt_dir: Path | None) -> Status:
-    """Upload the CDF if its bytes are still those PROCESSED recorded (``cdf_sha256``;
-    "" for a CDF made before the digests: then as it is, with one INFO line)."""
+    """Upload the CDF if its bytes are still those PROCESSED recorded (``cdf_sha256`` of
+    ``digests``; "" for a CDF made before the digests: then as it is, with one INFO line).
+    The upload rows carry both digests (the artifact's says what the product was made of)."""
+    cdf_sha256 = digests["cdf_sha256"]
     size = f"{cdf.stat().st_size / MIB:.3f}"
     recorder.begin(Status.UPLOAD_PENDING, cdf_path=str(cdf.resolve()), cdf_size_mb=size,
-                   cdf_sha256=cdf_sha256)
+                   **digests)
     began = time.perf_counter()
     if not cdf_sha256:
         logger.info("%s upload: %s was made before CDF digests: sent as it is", day, cdf.name)
@@ -275,7 +308,7 @@ def _upload(uploader: Uploader, day: dt.date, cdf: Path, cdf_sha256: str,
         upload_seconds=f"{seconds:.3f}",
         s3_bucket=receipt.bucket,
         s3_key=receipt.key,
-        cdf_sha256=cdf_sha256,
+        **digests,
     )
     logger.info("%s upload: s3://%s/%s in %.1f s", day, receipt.bucket, receipt.key, seconds)
     return Status.UPLOADED

@@ -43,3 +43,24 @@ def row_for(latest: Row | None, products: Mapping[str, Row], cdf_name: str) -> R
     if latest is not None and latest.cdf_path and os.path.basename(latest.cdf_path) != cdf_name:
         return products.get(cdf_name, latest)
     return latest
+
+
+def version_to_make(asked: str, products: Mapping[str, Row], artifact_sha256: str) -> str:
+    """The version of a day that a run asked for ``asked`` makes, or finds complete.
+
+    archive-sync.md "Refresh and revisions": a day that already has ``asked`` or a later
+    revision of its ``X.Y`` counts complete at the newest of them while that one was made
+    from the day's current artifact (``artifact_sha256``, its latest DOWNLOADED row's);
+    when the artifact was downloaded again since (a refresh), the day's next revision is
+    made, ``X.Y.(Z+1)``, so no published name ever holds other bytes.
+    """
+    wanted = version_order(asked)
+    same = [(order, name) for name in products if (v := cdf_data_version(name))
+            and (order := version_order(v))[:2] == wanted[:2] and order >= wanted]
+    if not same:
+        return asked
+    newest, name = max(same)
+    made_from = products[name].artifact_sha256
+    if not artifact_sha256 or not made_from or made_from == artifact_sha256:
+        return ".".join(map(str, newest))
+    return ".".join(map(str, (*newest[:2], newest[2] + 1)))

@@ -19,6 +19,7 @@ class DownloadAction(enum.StrEnum):
 
     DOWNLOAD = "download"
     REDOWNLOAD = "download again (artifact gone)"  # downloaded once; its product not made
+    REFRESH = "refresh (UDL holds it differently)"  # download --refresh (archive-sync.md)
     SKIP_COMPLETE = "skip (downloaded)"
     SKIP_PRODUCT = "skip (product made; artifact not needed)"
     SKIP_NO_DATA = "skip (no data in UDL)"
@@ -27,7 +28,8 @@ class DownloadAction(enum.StrEnum):
     @property
     def fetches(self) -> bool:
         """True when the day is downloaded (it counts against ``--limit-days``)."""
-        return self in (DownloadAction.DOWNLOAD, DownloadAction.REDOWNLOAD)
+        return self in (DownloadAction.DOWNLOAD, DownloadAction.REDOWNLOAD,
+                        DownloadAction.REFRESH)
 
 
 class ProcessAction(enum.StrEnum):
@@ -70,7 +72,7 @@ class DayFacts:
 
 def decide_download(
     latest: Row | None, latest_download: Row | None, *, artifact_exists: bool,
-    retry_failed: bool, product_exists: bool = False,
+    retry_failed: bool, product_exists: bool = False, refresh: bool = False,
 ) -> DownloadAction:
     """Apply the Phase 1 resume table.
 
@@ -79,8 +81,12 @@ def decide_download(
     its artifact is then a cache that may have been pruned, never a reason to download.
     Otherwise ``download`` consults Phase 1 statuses only: when the latest row is a
     Phase 2 one whose recorded artifact is still on disk, the day is complete; else the
-    latest Phase 1 row decides.
+    latest Phase 1 row decides. ``refresh``: UDL holds the day differently from its
+    artifact and ``--refresh`` was asked (``phases.refresh``): it is downloaded again,
+    whatever else holds.
     """
+    if refresh:
+        return DownloadAction.REFRESH
     if product_exists:
         return DownloadAction.SKIP_COMPLETE if artifact_exists else DownloadAction.SKIP_PRODUCT
     if latest is not None and latest.stage is Stage.PROCESS and artifact_exists:
