@@ -16,6 +16,8 @@ sensor disappears from the server for part of the range:
     D11       downloaded only             awaiting next stage
     D12       complete, summary deleted   complete without a summary
     D13       no row                      not started
+    D14       complete, then audited: UDL holds more          changed in UDL
+    D15       complete, then audited: its S3 object is gone   out of step
 """
 
 from __future__ import annotations
@@ -33,22 +35,24 @@ from support import point_aws_at
 
 from swxsoc_reach.cdf.summary import summary_path
 from swxsoc_reach.cli import main
-from swxsoc_reach.days import iter_days
+from swxsoc_reach.days import iso_utc, iter_days, utc_now
 from swxsoc_reach.paths import artifact_name, day_cdf_path
 from swxsoc_reach.synthetic import SyntheticOptions, write_day
+from swxsoc_reach.telemetry.audits import AuditStore, DayAudit, Finding
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.testing.s3_server import MotoServer
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
 
-DAYS = tuple(iter_days(dt.date(2026, 3, 1), dt.date(2026, 3, 13)))
-D1, D2, D3, D4, D5, D6, D7, D8, D9, D10, D11, D12, D13 = DAYS
+DAYS = tuple(iter_days(dt.date(2026, 3, 1), dt.date(2026, 3, 15)))
+D1, D2, D3, D4, D5, D6, D7, D8, D9, D10, D11, D12, D13, D14, D15 = DAYS
 BUCKET = "campaign-test-bucket"
 KEPT, GONE = "REACH-135", "REACH-136"  # KEPT leaves the server on D3..D8; GONE serves then
 EXPECTED_STATES = {
     D1: "complete", D2: "complete", D3: "complete", D4: "complete", D5: "no data in UDL",
     D6: "failed", D7: "no input", D8: "product missing", D9: "interrupted", D10: "complete",
-    D11: "awaiting next stage", D12: "complete", D13: "not started",
+    D11: "awaiting next stage", D12: "complete", D13: "not started", D14: "changed in UDL",
+    D15: "out of step",
 }
 _SMALL = 0.4  # gap_fraction: 60 % of each day's samples: small days, visible on the map
 
@@ -66,7 +70,7 @@ class Campaign:
 
     def range_args(self) -> list[str]:
         return ["--telemetry-file", str(self.telemetry), "--start-date", D1.isoformat(),
-                "--end-date", D13.isoformat()]
+                "--end-date", DAYS[-1].isoformat()]
 
 
 def _days(start: dt.date, end: dt.date) -> list[str]:
@@ -98,6 +102,22 @@ def _kill_mid_download(server: UdlServer, raw: Path, telemetry: Path, day: dt.da
         child.wait(timeout=30)
 
 
+def _record_audits(telemetry: Path) -> None:
+    """What an audit after the runs found of D14 and D15 (``audit`` itself is tested in
+    tests/phases/test_audit.py)."""
+    state = TelemetryStore(telemetry).state()
+    now = iso_utc(utc_now())
+    held = {day: int(state.get_download(day.isoformat(), "ALL", "QUICKLOOK").records_downloaded)
+            for day in (D14, D15)}
+    AuditStore(telemetry).append([
+        DayAudit(D14.isoformat(), "ALL", "QUICKLOOK", now, held[D14] + 100, held[D14],
+                 (Finding("udl_changed", f"UDL holds {held[D14] + 100} records, the "
+                          f"artifact {held[D14]}"),)),
+        DayAudit(D15.isoformat(), "ALL", "QUICKLOOK", now, held[D15], held[D15],
+                 (Finding("s3_missing", "the object does not exist"),)),
+    ])
+
+
 def build_campaign(base: Path, udl_server_session: UdlServer,
                    moto_server_process: MotoServer) -> Campaign:
     """Run the campaign of the module docstring under ``base``."""
@@ -127,6 +147,10 @@ def build_campaign(base: Path, udl_server_session: UdlServer,
         assert main([*upload, *_days(D10, D10)]) == 0
         assert main([*upload, *_days(D12, D12)]) == 0
         _kill_mid_download(udl_server_session, raw, telemetry, D9)
+        _serve(udl_server_session, KEPT)
+        assert main([*download, *_days(D14, D15)]) == 0
+        assert main([*upload, *_days(D14, D15)]) == 0
+    _record_audits(telemetry)
     made = Campaign(raw, out, telemetry)
     made.cdf(D8).unlink()
     summary_path(made.cdf(D12)).unlink()

@@ -40,6 +40,8 @@ STATE_CODES = {
     DayState.RUNNING: "run",
     DayState.NOT_STARTED: "--",
     DayState.PRODUCT_MISSING: "pm",
+    DayState.CHANGED_IN_UDL: "udl",
+    DayState.OUT_OF_STEP: "oos",
 }
 NO_SUMMARY_CODE = "?"  # complete, but its CDF predates the summary file
 _URGENCY = list(DayState)[::-1]  # several products on one day: the most urgent state wins

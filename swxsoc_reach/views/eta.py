@@ -118,6 +118,10 @@ def stages_left(state: str, error_stage: str, status: str, *, uploads: bool) -> 
         return ()
     if state == "failed":
         return whole if error_stage == "download" else ("process", *tail)
+    if state == "changed in UDL":  # a refresh: download, the next revision, its upload
+        return whole
+    if state == "out of step":  # made again or uploaded again (archive-sync.md "Findings")
+        return ("process", *tail)
     if status in ("DOWNLOADED", "PROCESS_PENDING"):
         return ("process", *tail)
     if status in ("PROCESSED", "UPLOAD_PENDING") and state != "product missing":

@@ -68,6 +68,8 @@ STATE_COLORS = {
     DayState.RUNNING: "#bcbd22",
     DayState.NOT_STARTED: "#ffffff",
     DayState.PRODUCT_MISSING: "#8c564b",
+    DayState.CHANGED_IN_UDL: "#9467bd",
+    DayState.OUT_OF_STEP: "#17becf",
 }
 AVAILABILITY_CMAP = "viridis"
 

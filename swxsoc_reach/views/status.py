@@ -37,6 +37,7 @@ from swxsoc_reach.days import check_range, iter_days
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.paths import cdf_data_version
 from swxsoc_reach.telemetry import daylock
+from swxsoc_reach.telemetry.audits import AuditStore, DayAudit, current
 from swxsoc_reach.telemetry.products import newest_version
 from swxsoc_reach.telemetry.schema import Row, Stage, Status
 from swxsoc_reach.telemetry.store import TelemetryStore, gc_paused
@@ -64,6 +65,9 @@ class DayState(enum.StrEnum):
     RUNNING = "running now"  # pending, and a live process holds the day's lock (daylock)
     NOT_STARTED = "not started"
     PRODUCT_MISSING = "product missing"
+    # the latest audit, newer than the day's last row, found it out of step (archive-sync.md)
+    CHANGED_IN_UDL = "changed in UDL"  # UDL holds other records: a refresh fetches them
+    OUT_OF_STEP = "out of step"  # a local file or the bucket's object differs or is gone
 
     @property
     def done(self) -> bool:
@@ -109,6 +113,8 @@ class DayStatus(NamedTuple):
     csv_path: str  # the artifact the latest rows name ("" when none)
     data_version: str  # X.Y.Z of the day's newest CDF, from its name ("" when none)
     cdf_sha256: str = ""  # what the CDF's bytes were when made ("" before the digests)
+    udl_records: int | None = None  # UDL's count at the latest current audit
+    findings: str = ""  # that audit's findings, "code: message; ..." ("" in step or unaudited)
 
     @property
     def only_in_s3(self) -> bool:
@@ -260,6 +266,7 @@ def build_report(query: StatusQuery) -> StatusReport:
     if query.start and query.end:
         check_range(query.start, query.end)
     state = store.state()
+    audits = AuditStore(path).latest()
     keys = [key for key in state.latest if _wanted(key, query)]
     uploads = any(state.latest[key].s3_key or state.latest[key].status in _UPLOAD_STATUSES
                   for key in keys)
@@ -274,14 +281,25 @@ def build_report(query: StatusQuery) -> StatusReport:
             download is not None and download.records_downloaded) else None)
         running = latest.status.value in _PENDING and daylock.probe(daylock.lock_path(
             path, dt.date.fromisoformat(key[0]), key[1], key[2])) is not None
-        days[key] = _day_status(key, latest, download, state.latest_processed.get(key), product,
-                                uploads, running, newest_version(state.versions(*key)))
+        day = _day_status(key, latest, download, state.latest_processed.get(key), product,
+                          uploads, running, newest_version(state.versions(*key)))
+        days[key] = _with_audit(day, current(audits, key, latest.started_at_utc))
     for key in _unstarted_keys(query, keys):
         days[key] = _not_started(key)
     return StatusReport(path, tuple(days[key] for key in sorted(days)), products, uploads)
 
 
 _UPLOAD_STATUSES = (Status.UPLOADED, Status.UPLOAD_PENDING)
+
+
+def _with_audit(day: DayStatus, audit: DayAudit | None) -> DayStatus:
+    """A done day the latest audit (newer than its last row) found out of step gets that
+    state, UDL's count and the findings; any other day keeps what its rows say."""
+    if audit is None or audit.in_step or not DayState(day.state).done:
+        return day
+    state = DayState.CHANGED_IN_UDL if audit.udl_drift else DayState.OUT_OF_STEP
+    return day._replace(state=state.value, udl_records=audit.udl_records,
+                        findings="; ".join(f"{f.code}: {f.message}" for f in audit.findings))
 
 
 def _wanted(key: _Key, query: StatusQuery) -> bool:
@@ -483,6 +501,11 @@ def summary_lines(report: StatusReport) -> list[str]:
             f"s3://{remote[0].s3_bucket}/{remote[0].s3_key}; their coverage comes from their "
             "product summaries). To fetch the local files back: python -m swxsoc_reach "
             f"restore --telemetry-file {shlex.quote(str(report.telemetry_file))}")
+    drift = [d for d in report.days if d.findings]
+    if drift:
+        lines.append(f"out of step at their latest audit ({len(drift)}; download --refresh "
+                     "then process repair them: docs/operations.md):")
+        lines += [f"  {d.day} {d.sensor_id}: {d.findings}" for d in drift]
     failed = report.failed
     if failed:
         lines.append(f"failed days ({len(failed)}; fix the cause, then rerun with "

@@ -110,3 +110,30 @@ def test_audit_of_an_unreachable_udl_is_one_error_and_no_day_in_step(
     (line,) = [x for x in captured.err.splitlines() if x.strip()]
     assert line.startswith("swxsoc_reach: error: ") and "127.0.0.1:9" in line
     assert not (campaign / "raw" / "download_telemetry.audit.jsonl").exists()
+
+
+def test_status_shows_a_day_changed_in_udl_as_its_own_state_until_it_is_refreshed(
+        udl_server, campaign, capsys) -> None:
+    telemetry = str(campaign / "raw" / "download_telemetry.csv")
+    udl_server.release(LATE)
+    assert _audit(udl_server, campaign) == 0  # without --check: the report only
+    capsys.readouterr()
+    assert main(["status", "--telemetry-file", telemetry, "--format", "json", "--check"]) == 1
+    days = {d["day"]: d for d in json.loads(capsys.readouterr().out)["days"]}
+    late = days[LATE.isoformat()]
+    assert (late["state"], late["udl_records"]) == ("changed in UDL", FULL_DAY)
+    assert late["findings"].startswith(f"udl_changed: UDL holds {FULL_DAY} records, the "
+                                       f"artifact {late['records']}")
+    assert days[STEADY.isoformat()]["state"] == "complete"
+    assert main(["status", "--telemetry-file", telemetry]) == 0
+    assert "out of step at their latest audit (1; download --refresh" in capsys.readouterr().out
+
+    assert main(["download", "--output-dir", str(campaign / "raw"), "--udl-url",
+                 udl_server.url, "--refresh", "-q", *_span()]) == 0
+    assert main(["process", "--input-dir", str(campaign / "raw"), "--output-dir",
+                 str(campaign / "cdf"), "--upload-to-s3", "--s3-bucket", BUCKET, "-q",
+                 *_span()]) == 0
+    capsys.readouterr()
+    assert main(["status", "--telemetry-file", telemetry, "--check", "--format", "json"]) == 0
+    late = {d["day"]: d for d in json.loads(capsys.readouterr().out)["days"]}[LATE.isoformat()]
+    assert (late["state"], late["data_version"], late["findings"]) == ("complete", "1.0.1", "")
