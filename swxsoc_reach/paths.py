@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from swxsoc_reach.days import day_window
@@ -122,6 +123,24 @@ def cdf_data_version(name: str) -> str | None:
 def version_order(version: str) -> tuple[int, ...]:
     """``X.Y.Z`` as numbers, for ordering (``1.0.10`` after ``1.0.9``)."""
     return tuple(int(part) for part in version.split("."))
+
+
+def newest_revisions(paths: Iterable[Path | str]) -> list[Path]:
+    """Of L1C CDFs, the newest version of each product and start time, in time order.
+
+    A range whose days mix revisions (``X.Y.Z`` and the ``X.Y.(Z+1)`` a refresh made,
+    archive-sync.md) is read as one dataset from these, as pyspedas' ``last_version``
+    picks among the files it downloads. Names that are not L1C CDF names are left out.
+    """
+    best: dict[tuple[str, str], tuple[tuple[int, ...], Path]] = {}
+    for path in map(Path, paths):
+        match = _CDF_NAME.match(path.name)
+        if match is None:
+            continue
+        key, order = (match["mode"], match["time"]), version_order(match["version"])
+        if key not in best or order > best[key][0]:
+            best[key] = (order, path)
+    return [best[key][1] for key in sorted(best, key=lambda key: (key[1], key[0]))]
 
 
 def cdf_relpath(name: str) -> str:

@@ -142,7 +142,7 @@ def test_docs_swxsoc_commands_parse(document: Path) -> None:
 
 
 FLAG_PAGES = {"download": "download.md", "process": "process.md", "status": "telemetry.md",
-              "report": "report.md",
+              "report": "report.md", "audit": "operations.md", "restore": "process.md",
               "quicklook": "quickstart.md", "demo": "quickstart.md", "sandbox": "quickstart.md"}
 
 

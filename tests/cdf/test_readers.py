@@ -16,6 +16,7 @@ import pytest
 
 from swxsoc_reach.cdf import process_file
 from swxsoc_reach.mission import sensors
+from swxsoc_reach.paths import newest_revisions
 
 FIRST = dt.date(2026, 2, 1)
 EIGHT = tuple(s.sensor_id for s in sensors()[::4])
@@ -106,3 +107,27 @@ def test_xarray_concatenates_days_along_epoch_without_outer_join(days) -> None:
         want_times, want = expected_range(days, name)
         np.testing.assert_array_equal(joined["Epoch"].values, want_times)
         np.testing.assert_array_equal(joined[name].values, want)
+
+
+def test_pyspedas_loads_a_range_mixing_revisions_from_the_newest_of_each_day(
+        days, tmp_path, artifact_writer, round_trip, read_cdf, pyspedas) -> None:
+    """archive-sync.md: a refresh made day 2's next revision (v1.0.1, from an artifact with
+    more records); the newest file of each day (``paths.newest_revisions``, as
+    docs/cdf-product.md shows) loads as one dataset, every value its day's newest input."""
+    day = FIRST + dt.timedelta(days=1)
+    artifact = artifact_writer(tmp_path / "raw", minutes=5, day=day)
+    out = days[1]["cdf"].parents[5]  # <out>/l1c/prelim/YYYY/MM/DD/<name>
+    (revision,) = process_file(artifact.path, out, day=day, data_version="1.0.1")
+    cells = round_trip(read_cdf(revision), artifact.records)
+    every = sorted(out.rglob("*.cdf"))
+    assert len(every) == len(days) + 1
+    newest = newest_revisions(every)
+    assert newest == [d["cdf"] for d in days[:1]] + [revision] + [d["cdf"] for d in days[2:]]
+    expected = [*days[:1], {**days[1], "cells": cells}, *days[2:]]
+    pyspedas.cdf_to_tplot([str(p) for p in newest])  # (it sorts the names it is given)
+    for name in ("dose_rate", "lat"):
+        want_times, want = expected_range(expected, name)
+        got = pyspedas.get_data(name)
+        seconds = (want_times - np.datetime64(0, "ns")) / np.timedelta64(1, "s")
+        np.testing.assert_allclose(got.times, seconds, rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(got.y, want)
