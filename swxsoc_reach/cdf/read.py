@@ -84,28 +84,48 @@ class RecordFrame:
 
 
 class _Digesting(io.RawIOBase):
-    """A file read once, front to back, through a digest (for the parser's one pass)."""
+    """A file read once, front to back, each block handed to a digest on a thread of its
+    own (hashlib releases the GIL), so hashing runs beside the parser instead of before
+    it: the parser's reads are not held up by the SHA-256 of the block they take."""
+
+    _AHEAD = 4  # blocks read but not yet digested, at most (bounded memory)
 
     def __init__(self, path: Path, digest: Any) -> None:
         super().__init__()
         self._raw = open(path, "rb", buffering=0)  # noqa: SIM115 (closed with this object)
         self._digest = digest
+        self._hasher = ThreadPoolExecutor(1, thread_name_prefix="digest")  # keeps the order
+        self._queued: deque[Future[None]] = deque()
 
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int = -1) -> bytes:
+        block = self._raw.read(size) if size >= 0 else self._raw.readall()
+        self._hand_on(block or b"")
+        return block or b""
+
     def readinto(self, buffer: Any) -> int:
-        count = self._raw.readinto(buffer)
-        if count:
-            self._digest.update(memoryview(buffer)[:count])
-        return count
+        block = self.read(len(buffer))
+        buffer[:len(block)] = block
+        return len(block)
+
+    def _hand_on(self, block: bytes) -> None:
+        if block:
+            self._queued.append(self._hasher.submit(self._digest.update, block))
+            while len(self._queued) > self._AHEAD:
+                self._queued.popleft().result()
 
     def drain(self) -> None:
-        """Digest what the parser left unread (it stops at the data's end, not the file's)."""
+        """Digest what the parser left unread (it stops at the data's end, not the file's),
+        and wait for every block to be digested."""
         while block := self._raw.read(1 << 20):
-            self._digest.update(block)
+            self._hand_on(block)
+        while self._queued:
+            self._queued.popleft().result()
 
     def close(self) -> None:
+        self._hasher.shutdown(wait=True)
         self._raw.close()
         super().close()
 
