@@ -114,7 +114,7 @@ def close_run(plan: WorkflowPlan, run: str, data_dir: str, out: TextIO = sys.std
               file=out)
         for day in failed[:SHOWN_FAILURES]:
             row = state.get(day.isoformat(), *key)
-            log = _log_of(data_dir, day, row.run_id, row.stage)
+            log = job_log(data_dir, day, row.run_id, row.stage)
             where = f" (log: {log})" if log else ""
             print(f"  {day} {row.error_type}: {row.error_message}{where}", file=out)
         if len(failed) > SHOWN_FAILURES:
@@ -125,8 +125,9 @@ def close_run(plan: WorkflowPlan, run: str, data_dir: str, out: TextIO = sys.std
     return 1 if stopped or now or earlier else 0
 
 
-def _log_of(data_dir: str, day: dt.date, run: str, stage: Stage | None) -> str | None:
-    """The log of the job of run ``run`` that failed the day's ``stage`` (rules/*.smk)."""
+def job_log(data_dir: str, day: dt.date, run: str, stage: Stage | None) -> str | None:
+    """The log of the job of run ``run`` that failed the day's ``stage`` (rules/*.smk),
+    relative to ``data_dir``; None when there is none (a CLI run writes no job log)."""
     rules = ("download",) if stage is Stage.DOWNLOAD else ("process", "resume", "upload")
     for rule in rules:
         found = glob.glob(os.path.join(glob.escape(data_dir), "logs", rule,

@@ -113,6 +113,7 @@ class DayStatus(NamedTuple):
     csv_path: str  # the artifact the latest rows name ("" when none)
     data_version: str  # X.Y.Z of the day's newest CDF, from its name ("" when none)
     cdf_sha256: str = ""  # what the CDF's bytes were when made ("" before the digests)
+    run_id: str = ""  # the run that wrote the latest row (a workflow run names its job logs)
     udl_records: int | None = None  # UDL's count at the latest current audit
     findings: str = ""  # that audit's findings, "code: message; ..." ("" in step or unaudited)
 
@@ -389,6 +390,7 @@ def _day_status(key: _Key, latest: Row, download: Row | None, processed: Row | N
         data_version=newest or cdf_data_version(latest.cdf_path or (
             processed.cdf_path if processed is not None else "")) or "",
         cdf_sha256=latest.cdf_sha256,
+        run_id=latest.run_id,
     )
 
 
@@ -510,8 +512,22 @@ def summary_lines(report: StatusReport) -> list[str]:
     if failed:
         lines.append(f"failed days ({len(failed)}; fix the cause, then rerun with "
                      "--retry-failed):")
-        lines += [f"  {d.day} {d.sensor_id} {d.error_stage}: {d.error}" for d in failed]
+        lines += [f"  {d.day} {d.sensor_id} {d.error_stage}: {d.error}{_log_of(report, d)}"
+                  for d in failed]
     return lines
+
+
+def _log_of(report: StatusReport, day: DayStatus) -> str:
+    """`` (log: logs/process/<day>.<run>.log)`` for a day a workflow job failed: its job
+    log, beside the telemetry (the workflow's data_dir, or one above its input_dir)."""
+    from swxsoc_reach.workflow_run import job_log
+
+    stage = Stage(day.error_stage) if day.error_stage in set(Stage) else None
+    for data_dir in (report.telemetry_file.parent, report.telemetry_file.parent.parent):
+        found = job_log(str(data_dir), day.day, day.run_id, stage) if day.run_id else None
+        if found:
+            return f" (log: {os.path.join(str(data_dir), found)})"
+    return ""
 
 
 FORMATTERS = {"table": format_table, "csv": format_csv, "json": format_json}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -107,6 +108,10 @@ def test_workflow_leaves_a_failed_day_out_until_retry_failed(workflow, cli_refer
     assert f"  {bad} InputDataError: " in rerun.stderr
     assert f"(log: logs/process/{first_log.name})" in rerun.stderr
     assert process_rows(workflow.rows(), bad) == [Status.PROCESS_PENDING, Status.FAILED]
+    status = subprocess.run([sys.executable, "-m", "swxsoc_reach", "status",
+                             "--telemetry-file", str(workflow.telemetry)], capture_output=True,
+                            text=True, check=False, timeout=120)
+    assert f"(log: {workflow.data / 'logs' / 'process' / first_log.name})" in status.stdout
     assert workflow.run("-n").returncode == 0  # a dry run only plans (as the CLI's)
 
     retried = workflow.run(config={"retry_failed": True})
