@@ -140,11 +140,14 @@ def subjects(state: TelemetryState, selection: DaySelection,
 
 
 def _last_downloaded(state: TelemetryState, key: tuple[str, str, str]) -> Row | None:
-    """A day whose latest Phase 1 row is not an outcome (a failed refresh): its artifact's
-    DOWNLOADED row still says what the artifact holds."""
-    latest = state.get(*key)
-    if latest is not None and latest.csv_path:
-        return state.get_downloaded(Path(latest.csv_path))
+    """A day whose latest Phase 1 row is not an outcome (a refresh killed or failed): the
+    DOWNLOADED row of the artifact its latest rows or its newest product name still says
+    what that artifact holds."""
+    for row in (state.get(*key), _newest_product(state.versions(*key))):
+        if row is not None and row.csv_path:
+            found = state.get_downloaded(Path(row.csv_path))
+            if found is not None:
+                return found
     return None
 
 

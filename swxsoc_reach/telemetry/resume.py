@@ -81,21 +81,22 @@ def decide_download(
     its artifact is then a cache that may have been pruned, never a reason to download.
     Otherwise ``download`` consults Phase 1 statuses only: when the latest row is a
     Phase 2 one whose recorded artifact is still on disk, the day is complete; else the
-    latest Phase 1 row decides. ``refresh``: UDL holds the day differently from its
-    artifact and ``--refresh`` was asked (``phases.refresh``): it is downloaded again,
-    whatever else holds.
+    latest Phase 1 row decides; an interrupted or failed download (a refresh, when the
+    product exists) is resumed or waits for ``--retry-failed`` as any other. ``refresh``:
+    UDL holds the day differently from its artifact and ``--refresh`` was asked
+    (``phases.refresh``): it is downloaded again, whatever else holds.
     """
     if refresh:
         return DownloadAction.REFRESH
-    if product_exists:
-        return DownloadAction.SKIP_COMPLETE if artifact_exists else DownloadAction.SKIP_PRODUCT
     if latest is not None and latest.stage is Stage.PROCESS and artifact_exists:
         return DownloadAction.SKIP_COMPLETE
     if latest_download is None:
-        return DownloadAction.DOWNLOAD
+        return DownloadAction.SKIP_PRODUCT if product_exists else DownloadAction.DOWNLOAD
     status = latest_download.status
     if status is Status.DOWNLOADED:
-        return DownloadAction.SKIP_COMPLETE if artifact_exists else DownloadAction.REDOWNLOAD
+        if artifact_exists:
+            return DownloadAction.SKIP_COMPLETE
+        return DownloadAction.SKIP_PRODUCT if product_exists else DownloadAction.REDOWNLOAD
     if status is Status.SKIPPED_NO_DATA:
         return DownloadAction.SKIP_NO_DATA
     if status is Status.FAILED and not retry_failed:

@@ -57,11 +57,24 @@ def test_resume_download_skips_day_with_phase2_row_while_artifact_exists(status)
                            product_exists=True) is D.SKIP_PRODUCT
 
 
-@pytest.mark.parametrize("latest_download", [_row(Status.DOWNLOADED), _row(Status.FAILED,
-                                             stage=Stage.DOWNLOAD), None])
+@pytest.mark.parametrize("latest_download", [_row(Status.DOWNLOADED), None])
 def test_resume_download_never_fetches_a_day_whose_product_exists(latest_download) -> None:
     assert decide_download(_row(Status.UPLOADED), latest_download, artifact_exists=False,
                            retry_failed=True, product_exists=True) is D.SKIP_PRODUCT
+
+
+@pytest.mark.parametrize(("latest_download", "retry", "expected"), [
+    (_row(Status.DOWNLOAD_PENDING), False, D.DOWNLOAD),  # a refresh killed mid-way: resumed
+    (_row(Status.FAILED, stage=Stage.DOWNLOAD), False, D.SKIP_FAILED),  # a refresh failed
+    (_row(Status.FAILED, stage=Stage.DOWNLOAD), True, D.DOWNLOAD),
+])
+def test_resume_download_resumes_an_interrupted_or_failed_refresh(latest_download, retry,
+                                                                  expected) -> None:
+    """A day whose product exists and whose latest download did not end (a refresh, killed
+    or failed) is resumed or waits for --retry-failed: never taken as complete."""
+    for artifact in (True, False):  # the old artifact stays until the new one is complete
+        assert decide_download(latest_download, latest_download, artifact_exists=artifact,
+                               retry_failed=retry, product_exists=True) is expected
 
 
 def test_resume_download_keeps_phase1_failure_behind_a_phase2_row() -> None:
