@@ -27,6 +27,7 @@ include: "workflow/rules/download.smk"
 include: "workflow/rules/process.smk"
 include: "workflow/rules/upload.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/recheck.smk"
 include: "workflow/rules/verdict.smk"
 
 
@@ -41,4 +42,6 @@ rule all:
         rules.campaign_report.output if config["report"] else [],
         # days an earlier run left FAILED: a job, so the run ends in the verdict (exit 1)
         rules.failed_days.output if PLAN.failed else [],
+        # with `recheck_days`, the last days counted in UDL and refreshed (recheck.smk)
+        rules.recheck.output if CONFIG.recheck_window else [],
     localrule: True

@@ -88,6 +88,7 @@ class WorkflowConfig:
     artifact_compression: str = "none"  # download --artifact-compression
     window_minutes: float | None = None  # download --window-minutes
     udl_max_retries: int | None = None  # download --max-retries
+    recheck_days: int = 0  # the last N days of the range refreshed by one job each run
     upload_to_s3: bool = False
     s3_bucket: str | None = None
     aws_region: str | None = None
@@ -116,6 +117,8 @@ class WorkflowConfig:
             raise ConfigError("config upload_to_s3 is true but s3_bucket is not set")
         if config.get("s3_bucket") and not upload:
             raise ConfigError("config s3_bucket is only used with upload_to_s3: true")
+        if config.get("recheck_days") and not config["download"]:
+            raise ConfigError("config recheck_days is only used with download: true")
         if config.get("udl_url") and not config["download"]:
             raise ConfigError("config udl_url is only used with download: true")
         input_dir = os.path.normpath(config["input_dir"])
@@ -145,6 +148,7 @@ class WorkflowConfig:
             artifact_compression=config.get("artifact_compression", "none"),
             window_minutes=config.get("window_minutes"),
             udl_max_retries=config.get("udl_max_retries"),
+            recheck_days=int(config.get("recheck_days") or 0),
             upload_to_s3=upload,
             s3_bucket=config.get("s3_bucket") or None,
             aws_region=config.get("aws_region") or None,
@@ -198,6 +202,14 @@ class WorkflowConfig:
         """Whether a rule path is a file (strings, not Paths: a plan checks thousands)."""
         return os.path.isfile(os.path.join(self.data_dir, path))
 
+    @property
+    def recheck_window(self) -> tuple[dt.date, dt.date] | None:
+        """The last ``recheck_days`` days of the range (the recheck job's), or None."""
+        if not self.recheck_days:
+            return None
+        sel = self.selection
+        return max(sel.start, sel.end - (self.recheck_days - 1) * ONE_DAY), sel.end
+
     def download_flags(self) -> str:
         """The ``download`` flags every day shares, shell-quoted (the rule adds day and dir)."""
         udl = ["--udl-url", self.udl_url] if self.udl_url else []
@@ -208,6 +220,22 @@ class WorkflowConfig:
         if self.udl_max_retries:
             udl += ["--max-retries", str(self.udl_max_retries)]
         return shlex.join([*self._shared_flags(), "--data-version", self.data_version, *udl])
+
+    def audit_flags(self) -> str:
+        """The ``audit`` flags of the recheck job: the campaign's telemetry, query and UDL
+        (and the bucket in upload mode), shell-quoted."""
+        sel = self.selection
+        flags = ["--telemetry-file", self.telemetry_file, "--sensor-id", sel.sensor_id,
+                 "--descriptor", sel.descriptor]
+        if self.udl_url:
+            flags += ["--udl-url", self.udl_url]
+        if self.udl_max_retries:
+            flags += ["--max-retries", str(self.udl_max_retries)]
+        if self.upload_to_s3:
+            flags += ["--s3-bucket", str(self.s3_bucket)]
+        if self.aws_region:
+            flags += ["--aws-region", self.aws_region]
+        return shlex.join(flags)
 
     def process_flags(self, *, upload: bool) -> str:
         """The ``process`` flags every day shares; with ``upload`` the S3 ones and receipts."""
@@ -291,12 +319,16 @@ class WorkflowPlan:
         """One line for the operator: what the plan holds."""
         sel = self.config.selection
         span = f"{sel.start}..{sel.end}"
+        window = self.config.recheck_window
+        recheck = (f"; recheck: {(window[1] - window[0]).days + 1} days ({window[0]}.."
+                   f"{window[1]}) counted in UDL by one job, refreshed where they changed"
+                   if window else "")
         if not self.days:
             failed = (f"; {self.failed} FAILED: set retry_failed: true to re-attempt them"
                       if self.failed else "")
             return (f"swxsoc_reach: nothing to do: {span}: all {self.checked} days checked "
                     "are complete, failed or without data in UDL (retry_failed: "
-                    f"{str(sel.retry_failed).lower()}){failed}")
+                    f"{str(sel.retry_failed).lower()}){failed}{recheck}")
         counts: dict[str, int] = {}
         for target in self.days.values():
             label = f"download+{target.action}" if target.download else str(target.action)
@@ -306,7 +338,7 @@ class WorkflowPlan:
             from swxsoc_reach.views.eta import refetch_note
 
             detail += "; " + refetch_note(self.refetch, sel.sensor_id)
-        return f"swxsoc_reach: {span}: {len(self.days)} days to work on: {detail}"
+        return f"swxsoc_reach: {span}: {len(self.days)} days to work on: {detail}{recheck}"
 
 
 def _pattern_of(path_of_probe_day: str) -> str:
