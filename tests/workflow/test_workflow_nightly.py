@@ -69,6 +69,14 @@ def test_workflow_nightly_adds_the_new_day_and_refreshes_the_day_that_grew(
     counts, fetched = _asked(udl_server)
     assert len(counts) == 2 and fetched == set()  # two counts, at most 10 requests
 
+    # drift no run can repair by itself (an artifact edited by hand): the night fails
+    artifact = next((workflow.data / "raw").glob(f"REACH-135_{new_day:%Y%m%d}T*"))
+    artifact.write_bytes(artifact.read_bytes().replace(b"0", b"1", 1))
+    failed = workflow.run(config=config, expect=1)
+    assert "recheck" in failed.stderr
+    assert any("artifact_changed" in p.read_text()
+               for p in (workflow.data / "logs" / "recheck").glob("*.log"))
+
 
 def test_shipped_nightly_config_plans_the_range_to_yesterday_and_its_recheck(workflow) -> None:
     """config/nightly.yaml as shipped: a dry run, which makes no network call."""
