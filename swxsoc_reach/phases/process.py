@@ -112,12 +112,13 @@ def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
         latest = row_for(newest_row, products, cdf.name)
         found = current(audits, key, newest_row.started_at_utc if newest_row else "")
         codes = {f.code for f in found.findings} if found is not None else set()
+        on_disk = cdf.is_file()
         facts = DayFacts(artifact_exists=sources[day] is not None,
-                         cdf_exists=cdf.is_file() and "cdf_changed" not in codes,
+                         cdf_exists=on_disk and "cdf_changed" not in codes,
                          cdf_name=cdf.name)
         action = decide_process(latest, facts, upload=request.upload_to_s3,
                                 retry_failed=sel.retry_failed)
-        if (action is ProcessAction.SKIP_COMPLETE and request.upload_to_s3 and cdf.is_file()
+        if (action is ProcessAction.SKIP_COMPLETE and request.upload_to_s3 and on_disk
                 and codes & _S3_FINDINGS and latest is not None
                 and latest.status is Status.UPLOADED):
             return ProcessAction.UPLOAD_ONLY
