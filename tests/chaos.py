@@ -96,14 +96,16 @@ def day_cdfs(out: Path, days: Sequence[dt.date]) -> dict[str, Path]:
 
 @dataclass
 class KillLog:
-    """Where each kill landed: the stage in progress (from the latest row) or between."""
+    """Where each kill landed: the stages it interrupted (a kill under ``--jobs 2`` may
+    interrupt two days' stages at once), or "between stages"."""
 
     stages: collections.Counter[str] = field(default_factory=collections.Counter)
+    kills: int = 0
     finished_before_kill: int = 0
 
-    @property
-    def kills(self) -> int:
-        return sum(self.stages.values())
+    def record(self, interrupted: Sequence[str]) -> None:
+        self.kills += 1
+        self.stages.update(interrupted or ["between stages"])
 
     def describe(self) -> str:
         where = ", ".join(f"{n} in {stage}" for stage, n in sorted(self.stages.items()))
@@ -119,31 +121,31 @@ def telemetry_rows(path: Path) -> int:
         return 0
 
 
-def stage_in_progress(path: Path) -> str:
-    """The stage a kill interrupted: that of the latest pending row, else "between stages"."""
+def open_stages(path: Path, start_rows: int) -> list[str]:
+    """The stages in progress: per day, a pending latest row that this attempt wrote (row
+    ``start_rows`` on; a pending row a killed attempt left is not in progress)."""
     rows = TelemetryStore(path).read() if path.exists() else []
-    if rows and rows[-1].status in IN_PROGRESS:
-        return IN_PROGRESS[rows[-1].status]
-    return "between stages" if rows else "start-up"
-
-
-def last_status(path: Path) -> Status | None:
-    rows = TelemetryStore(path).read() if path.exists() else []
-    return rows[-1].status if rows else None
+    latest: dict[str, tuple[int, Status]] = {}
+    for number, row in enumerate(rows):
+        latest[row.chunk_date_utc] = (number, row.status)
+    return sorted(IN_PROGRESS[status] for number, status in latest.values()
+                  if number >= start_rows and status in IN_PROGRESS)
 
 
 @dataclass(frozen=True)
 class KillPoint:
-    """Kill once the telemetry grew by ``rows`` rows (and, if given, its last row has
-    ``status``), ``extra_s`` later."""
+    """Kill once the telemetry grew by ``rows`` rows (and, if given, a stage opened by a
+    ``status`` row is in progress), ``extra_s`` later."""
 
     rows: int
     extra_s: float
     status: Status | None = None
 
     def reached(self, telemetry: Path, start_rows: int) -> bool:
-        grown = telemetry_rows(telemetry) >= start_rows + self.rows
-        return grown and (self.status is None or last_status(telemetry) is self.status)
+        if telemetry_rows(telemetry) < start_rows + self.rows:
+            return False
+        return self.status is None or IN_PROGRESS[self.status] in open_stages(telemetry,
+                                                                              start_rows)
 
 
 def kill_attempt(command: Sequence[str], cwd: Path, env: dict[str, str], telemetry: Path,
@@ -163,8 +165,9 @@ def kill_attempt(command: Sequence[str], cwd: Path, env: dict[str, str], telemet
         return False
     except subprocess.TimeoutExpired:
         pass
-    log.stages[stage_in_progress(telemetry)] += 1
+    interrupted = open_stages(telemetry, start_rows)
     os.killpg(child.pid, signal.SIGKILL)
+    log.record(interrupted)
     child.wait()
     wait_group_gone(child.pid)
     return True
@@ -183,11 +186,16 @@ def wait_group_gone(pgid: int, timeout_s: float = 60) -> None:
 
 
 # Kill point kinds, in turn: anywhere (a random number of new rows, then a random delay),
-# then inside each stage (after the stage's next pending row, a short random delay
+# then inside each stage (once the stage's pending row is written, a short random delay
 # later): the stages are short next to the start-up of a command, and a kill at a
 # random time alone would seldom land in an upload.
 KINDS: tuple[Status | None, ...] = (Status.DOWNLOAD_PENDING, Status.PROCESS_PENDING,
                                     Status.UPLOAD_PENDING, None)
+# The longest delay after a stage's pending row, as a part of the campaign's extra_max_s.
+# An upload of these small CDFs to moto on loopback takes ~20 ms (its telemetry says),
+# less than the polling resolves: it is killed as soon as its pending row is seen.
+STAGE_DELAY_PART = {Status.DOWNLOAD_PENDING: 1 / 8, Status.PROCESS_PENDING: 1 / 8,
+                    Status.UPLOAD_PENDING: 0.0}
 
 
 def draw_kill_point(rng: random.Random, number: int, rows_left: int,
@@ -197,7 +205,7 @@ def draw_kill_point(rng: random.Random, number: int, rows_left: int,
     if status is None:
         return KillPoint(rng.randrange(max(1, rows_left)), rng.uniform(0, extra_max_s))
     # one new row at least: the pending row a killed attempt left is not this one's
-    return KillPoint(1, rng.uniform(0, extra_max_s / 8), status)
+    return KillPoint(1, rng.uniform(0, extra_max_s * STAGE_DELAY_PART[status]), status)
 
 
 def run_campaign(command: Sequence[str], cwd: Path, env: dict[str, str], telemetry: Path,
