@@ -46,6 +46,7 @@ from swxsoc_reach.paths import (
 )
 from swxsoc_reach.phases.dayloop import DaySelection, plan_days
 from swxsoc_reach.phases.process import ProcessRequest, check_downgrades
+from swxsoc_reach.telemetry.audits import S3_FINDINGS, AuditStore, open_codes
 from swxsoc_reach.telemetry.products import has_product, row_for, version_to_make
 from swxsoc_reach.telemetry.resume import (
     DayFacts,
@@ -360,12 +361,15 @@ def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
     """Decide every day of the range with the CLI's rules; keep the days with work."""
     sel = config.selection
     state = TelemetryStore(sel.telemetry_file).state()
+    audits = AuditStore(sel.telemetry_file).latest()
     decided: dict[dt.date, DayTarget | None] = {}
 
     def decide(day: dt.date) -> ProcessAction:
         key = (day.isoformat(), sel.sensor_id, sel.descriptor)
-        action, target = _decide_day(config, day, state.get(*key), state.get_download(*key),
-                                     state.versions(*key))
+        latest = state.get(*key)
+        codes = open_codes(audits, key, latest.started_at_utc if latest else "")
+        action, target = _decide_day(config, day, latest, state.get_download(*key),
+                                     state.versions(*key), codes)
         decided[day] = target
         return action
 
@@ -386,12 +390,15 @@ def _process_request(config: WorkflowConfig) -> ProcessRequest:
 
 def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
                 latest_download: Row | None,
-                products: Mapping[str, Row]) -> tuple[ProcessAction, DayTarget | None]:
+                products: Mapping[str, Row],
+                codes: frozenset[str]) -> tuple[ProcessAction, DayTarget | None]:
     """The day's action, and what to ask Snakemake for when it is work.
 
     A day whose version is not the one asked (a later revision complete, or the next
     one to make after a refresh: ``products.version_to_make``) is asked for by a resume
-    marker, its ``process`` command choosing the version as the CLI does.
+    marker, its ``process`` command choosing the version as the CLI does. ``codes``: the
+    day's current audit findings, which act as in the CLI's plan (a CDF found changed
+    is made again, an object missing or different in S3 is uploaded again).
     """
     sel = config.selection
     current_artifact = (latest_download.artifact_sha256 if latest_download is not None
@@ -400,12 +407,15 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     revision = version != config.data_version
     cdf = config.cdf(day) if not revision else os.path.normpath(day_cdf_path(
         Path(config.output_dir), day, sel.sensor_id, version))
-    cdf_exists = config.exists(cdf)
+    on_disk = config.exists(cdf)
+    cdf_exists = on_disk and "cdf_changed" not in codes
     cdf_name = os.path.basename(cdf)  # a row about another version's CDF does not count
+    s3_drift = bool(codes & S3_FINDINGS)
     latest = row_for(latest, products, cdf_name)
     if not config.download:
         at_hand = decide_process(
-            latest, DayFacts(artifact_exists=True, cdf_exists=cdf_exists, cdf_name=cdf_name),
+            latest, DayFacts(artifact_exists=True, cdf_exists=cdf_exists, cdf_name=cdf_name,
+                             s3_drift=s3_drift),
             upload=config.upload_to_s3, retry_failed=sel.retry_failed)
         if not at_hand.is_work:
             # no work even with input at hand, so none without: skip the search for the
@@ -425,7 +435,7 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     action = decide_process(
         None if download else latest,
         DayFacts(artifact_exists=download or found is not None, cdf_exists=cdf_exists,
-                 cdf_name=cdf_name),
+                 cdf_name=cdf_name, s3_drift=s3_drift),
         upload=config.upload_to_s3, retry_failed=sel.retry_failed,
     )
     if not action.is_work:
@@ -440,7 +450,7 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     product = config.receipt(day) if config.upload_to_s3 else cdf
     # what Snakemake would find up to date although the rules want it redone
     stale = (action is ProcessAction.UPLOAD_ONLY and config.exists(product)) or (
-        action in (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD) and cdf_exists)
+        action in (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD) and on_disk)
     if action is ProcessAction.NO_INPUT or stale or download or revision:
         target = RESUME_PATTERN.format(**_wildcards_of(day), state=state)
     else:

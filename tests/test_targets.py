@@ -23,6 +23,7 @@ from swxsoc_reach.targets import (
     WorkflowPlan,
     plan_workflow,
 )
+from swxsoc_reach.telemetry.audits import AuditStore, DayAudit, Finding
 from swxsoc_reach.telemetry.resume import ProcessAction
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
@@ -217,6 +218,43 @@ def test_plan_in_upload_mode_asks_for_receipts_and_uploads_a_processed_day_only(
     assert result.days[DAYS[1]].target.startswith("uploads/l1c/prelim/2025/09/04/reach_135_")
     assert result.artifact(wildcards(DAYS[1])) == []  # its CDF exists: no input is read
     assert result.days[DAYS[2]].action is ProcessAction.PROCESS_AND_UPLOAD
+
+
+def audit(data: Path, day: dt.date, minute: int, *codes: str) -> None:
+    """Record an audit of ``day`` at a set time with findings ``codes``."""
+    AuditStore(data / "raw" / "download_telemetry.csv").append([DayAudit(
+        day.isoformat(), SENSOR, "QUICKLOOK",
+        iso_utc(dt.datetime(2026, 1, 1, 0, minute, tzinfo=dt.UTC)), 0, 0,
+        tuple(Finding(code, code) for code in codes))])
+
+
+def test_plan_acts_on_a_current_audits_findings_as_process_does(
+        tmp_path: Path, data: Path) -> None:
+    """archive-sync.md "Findings": an object missing or different in S3 is uploaded again,
+    a local CDF found changed (not uploaded) is made again; an audit older than the day's
+    latest row says nothing any more."""
+    for minute, day in enumerate(DAYS):
+        record(data, day, Status.PROCESSED, minute)
+        make_cdf(data, day)
+        record(data, day, Status.UPLOADED, minute)
+        receipt = data / upload_receipt_path(Path("uploads"), cdf(data, day).name)
+        receipt.parent.mkdir(parents=True, exist_ok=True)
+        receipt.touch()
+    audit(data, DAYS[0], 10, "s3_missing")
+    audit(data, DAYS[1], 10, "s3_different")
+    audit(data, DAYS[2], 1, "s3_missing")  # before the day's UPLOADED row (minute 2): stale
+    uploads = plan(tmp_path, upload_to_s3=True, s3_bucket="bucket")
+    assert {d: t.action for d, t in uploads.days.items()} == {
+        DAYS[0]: ProcessAction.UPLOAD_ONLY, DAYS[1]: ProcessAction.UPLOAD_ONLY}
+    # its receipt is there, so Snakemake is asked for a resume marker
+    assert uploads.days[DAYS[0]].target.startswith("logs/resume/2025-09-03.UPLOADED-")
+    assert not plan(tmp_path).days  # local-only: nothing to send
+
+    record(data, DAYS[2], Status.PROCESSED, 20)
+    audit(data, DAYS[2], 30, "cdf_changed")
+    changed = plan(tmp_path).days[DAYS[2]]
+    assert changed.action is ProcessAction.PROCESS
+    assert changed.target.startswith("logs/resume/2025-09-05.PROCESSED-")  # its CDF is there
 
 
 def test_plan_redoes_every_day_for_a_new_data_version_and_none_for_the_same(

@@ -45,7 +45,7 @@ from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.phases.diskneed import process_need, records_in
 from swxsoc_reach.phases.inputcheck import DownloadedArtifact
 from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
-from swxsoc_reach.telemetry.audits import AuditStore, current
+from swxsoc_reach.telemetry.audits import S3_FINDINGS, AuditStore, open_codes
 from swxsoc_reach.telemetry.products import newest_version, row_for, version_to_make
 from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
 from swxsoc_reach.telemetry.schema import Row, Status
@@ -59,7 +59,6 @@ logger = logging.getLogger(__name__)
 MIB = 1024 * 1024
 _PROCESSING = (ProcessAction.PROCESS, ProcessAction.PROCESS_AND_UPLOAD)
 _UPLOADING = (ProcessAction.PROCESS_AND_UPLOAD, ProcessAction.UPLOAD_ONLY)
-_S3_FINDINGS = frozenset({"s3_missing", "s3_different"})  # an audit's: upload again
 
 
 @dataclass(frozen=True)
@@ -110,19 +109,12 @@ def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
         cdf = request.cdf_path(day, versions[day])
         newest_row = state.get(*key)
         latest = row_for(newest_row, products, cdf.name)
-        found = current(audits, key, newest_row.started_at_utc if newest_row else "")
-        codes = {f.code for f in found.findings} if found is not None else set()
-        on_disk = cdf.is_file()
+        codes = open_codes(audits, key, newest_row.started_at_utc if newest_row else "")
         facts = DayFacts(artifact_exists=sources[day] is not None,
-                         cdf_exists=on_disk and "cdf_changed" not in codes,
-                         cdf_name=cdf.name)
-        action = decide_process(latest, facts, upload=request.upload_to_s3,
-                                retry_failed=sel.retry_failed)
-        if (action is ProcessAction.SKIP_COMPLETE and request.upload_to_s3 and on_disk
-                and codes & _S3_FINDINGS and latest is not None
-                and latest.status is Status.UPLOADED):
-            return ProcessAction.UPLOAD_ONLY
-        return action
+                         cdf_exists=cdf.is_file() and "cdf_changed" not in codes,
+                         cdf_name=cdf.name, s3_drift=bool(codes & S3_FINDINGS))
+        return decide_process(latest, facts, upload=request.upload_to_s3,
+                              retry_failed=sel.retry_failed)
 
     plans = plan_days(sel, decide, lambda action: ProcessAction(action).is_work)
     return [replace(p, source=sources[p.day], version=versions[p.day]) for p in plans]

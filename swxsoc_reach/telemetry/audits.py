@@ -27,6 +27,7 @@ from swxsoc_reach.errors import TelemetryError
 logger = logging.getLogger(__name__)
 
 UDL_FINDINGS = frozenset({"udl_changed", "udl_new_data"})  # what a refresh repairs
+S3_FINDINGS = frozenset({"s3_missing", "s3_different"})  # what an upload again repairs
 _Key = tuple[str, str, str]
 
 
@@ -126,6 +127,13 @@ def current(audits: Mapping[_Key, DayAudit], key: _Key, since: str) -> DayAudit 
     row's start): an audit older than the day's latest work says nothing any more."""
     audit = audits.get(key)
     return audit if audit is not None and audit.audited_at > since else None
+
+
+def open_codes(audits: Mapping[_Key, DayAudit], key: _Key, since: str) -> frozenset[str]:
+    """The finding codes of the day's current audit (``current``): what the ordinary
+    commands still have to repair; none when the audit is stale or absent."""
+    audit = current(audits, key, since)
+    return frozenset(f.code for f in audit.findings) if audit is not None else frozenset()
 
 
 def _from_plain(doc: dict[str, object]) -> DayAudit:

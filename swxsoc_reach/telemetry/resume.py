@@ -62,12 +62,15 @@ class DayFacts:
     """What is on disk for a day, gathered by the caller (the rules do no I/O).
 
     ``cdf_exists`` is about the CDF of the product version asked, named ``cdf_name``
-    (l1c-cdf.md "versions": a day counts as complete only for the version asked).
+    (l1c-cdf.md "versions": a day counts as complete only for the version asked); a CDF
+    a current audit found changed does not count. ``s3_drift``: a current audit found
+    the day's S3 object missing or holding other bytes (archive-sync.md "Findings").
     """
 
     artifact_exists: bool
     cdf_exists: bool = False
     cdf_name: str = ""  # "" when the caller does not tell versions apart
+    s3_drift: bool = False
 
 
 def decide_download(
@@ -127,7 +130,9 @@ def decide_process(
         # the runbook: a failed upload with the CDF still on disk is retried as upload only
         status = Status.UPLOAD_PENDING if latest is not None and latest.cdf_path else None
     if status is Status.UPLOADED:
-        return ProcessAction.SKIP_COMPLETE
+        # the bucket lost or changed the object: the same bytes again, from the local CDF
+        drifted = upload and facts.s3_drift and facts.cdf_exists
+        return ProcessAction.UPLOAD_ONLY if drifted else ProcessAction.SKIP_COMPLETE
     if status in (Status.PROCESSED, Status.UPLOAD_PENDING) and facts.cdf_exists:
         # local-only mode needs nothing more than the CDF on disk
         return ProcessAction.UPLOAD_ONLY if upload else ProcessAction.SKIP_COMPLETE

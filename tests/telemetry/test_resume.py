@@ -159,3 +159,18 @@ def test_resume_process_redoes_day_complete_only_for_another_version(
     assert decide_process(latest, asked_new, upload=upload, retry_failed=False) is expected_new
     asked_same = DayFacts(artifact_exists=True, cdf_exists=True, cdf_name=OLD.rpartition("/")[2])
     assert decide_process(latest, asked_same, upload=upload, retry_failed=False) is expected_same
+
+
+# archive-sync.md "Findings": an object a current audit found missing or different in S3
+# is uploaded again from the local CDF, only in upload mode and only while that CDF is
+# there and unchanged (a changed one is restored, never sent)
+@pytest.mark.parametrize(
+    ("upload", "cdf", "expected"),
+    [(True, True, P.UPLOAD_ONLY), (False, True, P.SKIP_COMPLETE),
+     (True, False, P.SKIP_COMPLETE)],
+)
+def test_resume_process_uploads_again_an_uploaded_day_with_s3_drift(upload, cdf,
+                                                                   expected) -> None:
+    facts = DayFacts(artifact_exists=True, cdf_exists=cdf, s3_drift=True)
+    assert decide_process(_row(Status.UPLOADED), facts, upload=upload,
+                          retry_failed=False) is expected
