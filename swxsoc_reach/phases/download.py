@@ -84,7 +84,7 @@ def run_from_cli(selection: DaySelection, args: argparse.Namespace) -> RunReport
 
 
 def rate_settings(args: argparse.Namespace) -> RateSettings:
-    """The AIMD settings of the rate flags (``cli._add_udl_flags``), checked."""
+    """The AIMD settings of the rate flags (``commands.flags.add_udl_flags``), checked."""
     return RateSettings(
         max_concurrent_requests=args.max_concurrent_requests,
         initial_rate=args.initial_rate,
