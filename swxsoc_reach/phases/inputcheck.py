@@ -38,13 +38,17 @@ class DownloadedArtifact:
     size_bytes: float | None
     downloaded_at: str
     sha256: str = ""  # "" for a row written before the digests
+    # the product version process makes of it: download must be asked for the same one,
+    # or it counts the day's earlier product complete and leaves the artifact gone
+    data_version: str = ""
 
     @classmethod
-    def from_row(cls, path: Path, row: Row) -> DownloadedArtifact:
+    def from_row(cls, path: Path, row: Row, data_version: str = "") -> DownloadedArtifact:
         """Read the row's counts; a blank or hand-edited cell is not checked."""
         return cls(path, _number(row.records_downloaded, int),
                    None if (mib := _number(row.csv_size_mb, float)) is None else mib * MIB,
-                   row.finished_at_utc or row.started_at_utc, row.artifact_sha256.strip())
+                   row.finished_at_utc or row.started_at_utc, row.artifact_sha256.strip(),
+                   data_version)
 
     def check_size(self) -> None:
         """Raise ``InputDataError`` when the size on disk is not the row's."""
@@ -76,11 +80,12 @@ class DownloadedArtifact:
                           f"{self.sha256[:16]}... (its bytes changed since the download)")
 
     def _differs(self, found: str, said: str) -> None:
+        version = f" with --data-version {self.data_version}" if self.data_version else ""
         raise InputDataError(
             f"artifact {self.path} {found} but its DOWNLOADED row ({self.downloaded_at}) says "
             f"{said}: it was cut or changed after the download. Delete it and run download "
-            "for the day again (or put the downloaded file back), then rerun process with "
-            "--retry-failed")
+            f"for the day again{version} (or put the downloaded file back), then rerun "
+            "process with --retry-failed")
 
 
 def _number(text: str, kind: Callable[[str], _N]) -> _N | None:

@@ -159,7 +159,7 @@ def run(request: ProcessRequest, uploader: Uploader | None = None) -> RunReport:
     check_downgrades(request, state, plans)
     if uploader is None and any(p.action in _UPLOADING for p in plans) and not sel.dry_run:
         raise ValueError("upload mode needs an uploader")
-    downloaded = {p.day: DownloadedArtifact.from_row(p.source, row) for p in plans
+    downloaded = {p.day: DownloadedArtifact.from_row(p.source, row, p.version) for p in plans
                   if p.source is not None and (row := state.get_downloaded(p.source))}
     made = {p.day: row for p in plans  # the row that made each day's CDF: its digests
             if (row := state.versions(p.day.isoformat(), sel.sensor_id, sel.descriptor).get(

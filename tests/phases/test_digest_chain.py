@@ -98,6 +98,29 @@ def test_process_fails_a_day_whose_artifact_changed_since_its_download(
     assert _rows(raw)[-1].status is Status.UPLOADED
 
 
+def test_a_new_version_over_a_changed_artifact_names_the_download_that_recovers_it(
+        udl_server, s3_server, bucket, tmp_path) -> None:
+    """The day is published at 1.0.0, then its artifact changes and 1.1.0 is asked: the
+    message names ``download --data-version 1.1.0`` (a plain ``download`` counts the
+    1.0.0 product complete and would leave the artifact gone), and following it ends the
+    day UPLOADED at 1.1.0."""
+    raw, out = tmp_path / "raw", tmp_path / "cdf"
+    assert _download(udl_server, raw) == 0
+    assert _upload(raw, out) == 0
+    artifact = raw / artifact_name(DAY, SENSOR, "csv")
+    _change_a_digit(artifact)
+
+    assert _upload(raw, out, "--data-version", "1.1.0") == 1
+    message = _rows(raw)[-1].error_message
+    assert "run download for the day again with --data-version 1.1.0" in message, message
+    artifact.unlink()
+    assert _download(udl_server, raw, "--data-version", "1.1.0") == 0
+    assert artifact.is_file()
+    assert _upload(raw, out, "--data-version", "1.1.0", "--retry-failed") == 0
+    last = _rows(raw)[-1]
+    assert last.status is Status.UPLOADED and last.s3_key.endswith("_v1.1.0.cdf")
+
+
 def test_upload_refuses_a_cdf_changed_since_it_was_processed(udl_server, s3_server, bucket,
                                                              tmp_path, capsys) -> None:
     raw, out = tmp_path / "raw", tmp_path / "cdf"
