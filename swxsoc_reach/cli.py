@@ -358,9 +358,9 @@ def _add_restore(sub: argparse._SubParsersAction) -> None:
 
 def _run_restore(args: argparse.Namespace) -> int:
     from swxsoc_reach.upload.restore import restore_days
-    from swxsoc_reach.views import status
+    from swxsoc_reach.views.statusbuild import build_report
 
-    days = status.build_report(_status_query(args)).only_in_s3
+    days = build_report(_status_query(args)).only_in_s3
     report = restore_days(days, args.aws_region)
     if not args.quiet:
         print(report.summary())
@@ -393,7 +393,8 @@ def _status_query(args: argparse.Namespace) -> StatusQuery:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    from swxsoc_reach.views import status
+    from swxsoc_reach.views import statusformat
+    from swxsoc_reach.views.statusbuild import build_report
 
     query = _status_query(args)
     if args.plot:
@@ -401,7 +402,7 @@ def _run_status(args: argparse.Namespace) -> int:
 
         require_matplotlib()  # exit 2 before reading a decade of telemetry
         _check_output_file(args.plot, "--plot")
-    report = status.build_report(query)
+    report = build_report(query)
     if args.plot:
         from swxsoc_reach.views import plots
 
@@ -415,9 +416,9 @@ def _run_status(args: argparse.Namespace) -> int:
         sys.stdout.write(format_coverage(coverage_grid(report, args.coverage), args.format))
     elif args.quiet and args.format == "table":  # csv and json stay whole: they are data
         if not (args.check and complete):  # like grep -q: a complete range says nothing
-            sys.stdout.write("\n".join(status.summary_lines(report)) + "\n")
+            sys.stdout.write("\n".join(statusformat.summary_lines(report)) + "\n")
     else:
-        sys.stdout.write(status.FORMATTERS[args.format](report))
+        sys.stdout.write(statusformat.FORMATTERS[args.format](report))
     return EXIT_FAILED if args.check and not complete else EXIT_OK
 
 
@@ -439,12 +440,13 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from swxsoc_reach.views import report, status
+    from swxsoc_reach.views import report
     from swxsoc_reach.views.plots import require_matplotlib
+    from swxsoc_reach.views.statusbuild import build_report
 
     query = _status_query(args)
     require_matplotlib()  # the heat map is part of the page
-    built = status.build_report(query)
+    built = build_report(query)
     request = report.ReportRequest(output=args.output, level=args.coverage,
                                    figures_dir=args.figures_dir)
     written = report.write_report(built, request)
