@@ -32,7 +32,9 @@ from swxsoc_reach.synthetic import SyntheticOptions, write_artifact
 from swxsoc_reach.telemetry.schema import COLUMNS, Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.views.coverage import coverage_grid, format_coverage
-from swxsoc_reach.views.status import StatusQuery, build_report, format_table
+from swxsoc_reach.views.status import StatusQuery
+from swxsoc_reach.views.statusbuild import build_report
+from swxsoc_reach.views.statusformat import format_table
 
 CYCLE = (Status.DOWNLOAD_PENDING, Status.DOWNLOADED, Status.PROCESS_PENDING, Status.PROCESSED,
          Status.UPLOAD_PENDING, Status.UPLOADED)

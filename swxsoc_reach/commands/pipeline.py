@@ -216,9 +216,9 @@ def add_restore(sub: argparse._SubParsersAction) -> None:
 
 def _run_restore(args: argparse.Namespace) -> int:
     from swxsoc_reach.upload.restore import restore_days
-    from swxsoc_reach.views import status
+    from swxsoc_reach.views.statusbuild import build_report
 
-    days = status.build_report(build_status_query(args)).only_in_s3
+    days = build_report(build_status_query(args)).only_in_s3
     report = restore_days(days, args.aws_region)
     if not args.quiet:
         print(report.summary())

@@ -41,7 +41,8 @@ def add_status(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    from swxsoc_reach.views import status
+    from swxsoc_reach.views import statusformat
+    from swxsoc_reach.views.statusbuild import build_report
 
     query = build_status_query(args)
     if args.plot:
@@ -49,7 +50,7 @@ def _run_status(args: argparse.Namespace) -> int:
 
         require_matplotlib()  # exit 2 before reading a decade of telemetry
         _check_output_file(args.plot, "--plot")
-    report = status.build_report(query)
+    report = build_report(query)
     if args.plot:
         from swxsoc_reach.views import plots
 
@@ -63,9 +64,9 @@ def _run_status(args: argparse.Namespace) -> int:
         sys.stdout.write(format_coverage(coverage_grid(report, args.coverage), args.format))
     elif args.quiet and args.format == "table":  # csv and json stay whole: they are data
         if not (args.check and complete):  # like grep -q: a complete range says nothing
-            sys.stdout.write("\n".join(status.summary_lines(report)) + "\n")
+            sys.stdout.write("\n".join(statusformat.summary_lines(report)) + "\n")
     else:
-        sys.stdout.write(status.FORMATTERS[args.format](report))
+        sys.stdout.write(statusformat.FORMATTERS[args.format](report))
     return EXIT_FAILED if args.check and not complete else EXIT_OK
 
 
@@ -87,12 +88,13 @@ def add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from swxsoc_reach.views import report, status
+    from swxsoc_reach.views import report
     from swxsoc_reach.views.plots import require_matplotlib
+    from swxsoc_reach.views.statusbuild import build_report
 
     query = build_status_query(args)
     require_matplotlib()  # the heat map is part of the page
-    built = status.build_report(query)
+    built = build_report(query)
     request = report.ReportRequest(output=args.output, level=args.coverage,
                                    figures_dir=args.figures_dir)
     written = report.write_report(built, request)

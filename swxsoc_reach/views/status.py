@@ -1,52 +1,38 @@
-"""The ``status`` report: where a range stands, built from the telemetry file.
+"""The ``status`` report's values: where a range stands, per day and in sum.
 
-Per (day, sensor, descriptor): the latest status (historical-download.md
-"Telemetry": the latest row is the day's state), its ``DayState`` (what an
-operator must do about it: the colour of the coverage map), records and
-availability from the latest Phase 1 row, the CDF and its S3 key from the latest
-row, and the seconds each stage took. Then a summary: days per status, days done
-and left with an ETA (``views.eta``), each failed day with ``error_type:
-error_message``, total records, mean availability, total times.
+Per (day, sensor, descriptor), a ``DayStatus``: the latest status
+(historical-download.md "Telemetry": the latest row is the day's state), its
+``DayState`` (what an operator must do about it: the colour of the coverage map),
+records and availability from the latest Phase 1 row, the CDF and its S3 key from
+the latest row, and the seconds each stage took. Over them, a ``StatusReport``:
+days per status, days done and left with an ETA (``views.eta``), the failed
+days, total records, mean availability, total times, and whether every day is
+done (``status --check``).
 
-Built from ``TelemetryStore.state()`` (the latest rows only, never the whole
-history as ``Row`` objects) and the product summary of each recorded CDF
-(``cdf.summary``: records and samples per sensor, never the CDF itself), so a
-decade reports in about a second. Rendering: ``format_table`` / ``format_csv`` /
-``format_json``; coverage in ``views.coverage``; the plot in ``views.plots``
-(matplotlib, imported only for ``--plot``).
+Built by ``views.statusbuild.build_report`` from ``TelemetryStore.state()``;
+each recorded CDF's product summary (``cdf.summary``: records and samples per
+sensor, never the CDF itself) is read lazily (``ProductSummaries``). Rendering:
+``views.statusformat`` (table, CSV, JSON); coverage in ``views.coverage``; the
+plot in ``views.plots`` (matplotlib, imported only for ``--plot``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
-import io
-import itertools
-import json
-import os
-import shlex
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from swxsoc_reach.cdf.summary import ProductSummary, read_summary
-from swxsoc_reach.days import check_range, iter_days
-from swxsoc_reach.errors import ConfigError
-from swxsoc_reach.paths import cdf_data_version
-from swxsoc_reach.telemetry import daylock
-from swxsoc_reach.telemetry.audits import AuditStore, DayAudit, current
-from swxsoc_reach.telemetry.products import newest_version
-from swxsoc_reach.telemetry.schema import Row, Stage, Status
-from swxsoc_reach.telemetry.store import TelemetryStore, gc_paused
-from swxsoc_reach.views.eta import RangeProgress, StageSeconds, duration, estimate_progress
+from swxsoc_reach.telemetry.schema import Status
+from swxsoc_reach.telemetry.store import gc_paused
+from swxsoc_reach.views.eta import RangeProgress, StageSeconds, estimate_progress
 
 NOT_STARTED = "NOT_STARTED"  # a day of the asked range without any telemetry row (not a Status)
-_Key = tuple[str, str, str]
-_PENDING = frozenset({Status.DOWNLOAD_PENDING.value, Status.PROCESS_PENDING.value,
-                      Status.UPLOAD_PENDING.value})
+DayKey = tuple[str, str, str]  # (day YYYY-MM-DD, sensor, descriptor), as telemetry keys a day
 
 
 class DayState(enum.StrEnum):
@@ -234,11 +220,11 @@ class ProductSummaries:
     the coverage views read them all, in one pass with the cyclic GC paused, which
     makes 3,650 of them about 3x faster)."""
 
-    def __init__(self, cdf_paths: dict[_Key, str]) -> None:
+    def __init__(self, cdf_paths: dict[DayKey, str]) -> None:
         self._paths = cdf_paths
-        self._read: dict[_Key, ProductSummary] | None = None
+        self._read: dict[DayKey, ProductSummary] | None = None
 
-    def get(self, key: _Key) -> ProductSummary | None:
+    def get(self, key: DayKey) -> ProductSummary | None:
         """The summary of one (day, sensor, descriptor), or None."""
         return self._all().get(key)
 
@@ -249,285 +235,10 @@ class ProductSummaries:
     def __len__(self) -> int:
         return len(self._all())
 
-    def _all(self) -> dict[_Key, ProductSummary]:
+    def _all(self) -> dict[DayKey, ProductSummary]:
         if self._read is None:
             with gc_paused():
                 found = ((key, read_summary(path)) for key, path in self._paths.items())
                 self._read = {key: summary for key, summary in found if summary is not None}
         return self._read
 
-
-def build_report(query: StatusQuery) -> StatusReport:
-    """Read the telemetry file once (latest rows only) and build the report."""
-    path = Path(query.telemetry_file)
-    store = TelemetryStore(path).check()
-    if not path.exists():
-        raise ConfigError(f"telemetry file {path} does not exist (download and process write "
-                          "<dir>/download_telemetry.csv; pass --telemetry-file)")
-    if query.start and query.end:
-        check_range(query.start, query.end)
-    state = store.state()
-    audits = AuditStore(path).latest()
-    keys = [key for key in state.latest if _wanted(key, query)]
-    uploads = any(state.latest[key].s3_key or state.latest[key].status in _UPLOAD_STATUSES
-                  for key in keys)
-    days: dict[_Key, DayStatus] = {}
-    products = ProductSummaries({key: state.latest[key].cdf_path for key in keys
-                                 if state.latest[key].cdf_path})
-    for key in keys:
-        latest = state.latest[key]
-        download = state.latest_download.get(key)
-        # the records of a day made from an artifact without a download row: its summary's
-        product = (read_summary(latest.cdf_path) if latest.cdf_path and not (
-            download is not None and download.records_downloaded) else None)
-        running = latest.status.value in _PENDING and daylock.probe(daylock.lock_path(
-            path, dt.date.fromisoformat(key[0]), key[1], key[2])) is not None
-        day = _day_status(key, latest, download, state.latest_processed.get(key), product,
-                          uploads, running, newest_version(state.versions(*key)))
-        days[key] = _with_audit(day, current(audits, key, latest.started_at_utc))
-    for key in _unstarted_keys(query, keys):
-        days[key] = _not_started(key)
-    return StatusReport(path, tuple(days[key] for key in sorted(days)), products, uploads)
-
-
-_UPLOAD_STATUSES = (Status.UPLOADED, Status.UPLOAD_PENDING)
-
-
-def _with_audit(day: DayStatus, audit: DayAudit | None) -> DayStatus:
-    """A done day the latest audit (newer than its last row) found out of step gets that
-    state, UDL's count and the findings; any other day keeps what its rows say."""
-    if audit is None or audit.in_step or not DayState(day.state).done:
-        return day
-    state = DayState.CHANGED_IN_UDL if audit.udl_drift else DayState.OUT_OF_STEP
-    return day._replace(state=state.value, udl_records=audit.udl_records,
-                        findings="; ".join(f"{f.code}: {f.message}" for f in audit.findings))
-
-
-def _wanted(key: _Key, query: StatusQuery) -> bool:
-    day, sensor, descriptor = key
-    return ((query.start is None or day >= query.start.isoformat())
-            and (query.end is None or day <= query.end.isoformat())
-            and (query.sensor_id is None or sensor == query.sensor_id)
-            and (query.descriptor is None or descriptor == query.descriptor))
-
-
-def _unstarted_keys(query: StatusQuery, keys: list[_Key]) -> Iterator[_Key]:
-    """Days of an asked range that have no row, for each (sensor, descriptor) reported.
-
-    Only when a range bound is given: without one, the report covers what ran.
-    The missing bound is the first or last day with a row.
-    """
-    if query.start is None and query.end is None:
-        return
-    pairs = sorted({key[1:] for key in keys})
-    if not pairs:
-        pairs = [(query.sensor_id or "ALL", query.descriptor or "QUICKLOOK")]
-    present = set(keys)
-    days = sorted({key[0] for key in keys})
-    start = query.start or (dt.date.fromisoformat(days[0]) if days else query.end)
-    end = query.end or (dt.date.fromisoformat(days[-1]) if days else query.start)
-    assert start is not None and end is not None
-    for day, (sensor, descriptor) in itertools.product(iter_days(start, end), pairs):
-        key = (day.isoformat(), sensor, descriptor)
-        if key not in present:
-            yield key
-
-
-def _int(text: str) -> int | None:
-    try:
-        return int(text) if text else None
-    except ValueError:
-        return None  # a hand-edited cell: reported as unknown, not a crash
-
-
-def _float(text: str) -> float | None:
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None
-
-
-def _day_status(key: _Key, latest: Row, download: Row | None, processed: Row | None,
-                product: ProductSummary | None, uploads: bool,
-                running: bool = False, newest: str | None = None) -> DayStatus:
-    day, sensor, descriptor = key
-    # an upload row does not repeat the process time of the PROCESSED row before it
-    process_seconds = latest.process_seconds or (
-        processed.process_seconds if processed is not None and latest.cdf_path else "")
-    counted = download if download is not None and download.status in (
-        Status.DOWNLOADED, Status.SKIPPED_NO_DATA) else Row()
-    stage = (latest.stage or Stage.DOWNLOAD).value
-    failure = latest if latest.status is Status.FAILED else download
-    error = error_stage = ""
-    if failure is not None and failure.status is Status.FAILED:
-        error = f"{failure.error_type or 'error'}: {failure.error_message}"
-        error_stage = stage if failure is latest else Stage.DOWNLOAD.value
-    cdf_exists = bool(latest.cdf_path) and os.path.isfile(latest.cdf_path)  # no Path: 3x cheaper
-    records = _int(counted.records_downloaded)
-    if records is None and product is not None:
-        records = product.records_read  # an artifact made without a download row: its records
-    return DayStatus(
-        day=dt.date.fromisoformat(day),
-        sensor_id=sensor,
-        descriptor=descriptor,
-        status=latest.status.value,
-        stage=stage,
-        records=records,
-        expected_records=_int(counted.expected_records),
-        availability_pct=_float(counted.availability_pct),
-        download_seconds=_float(counted.download_seconds),
-        process_seconds=_float(process_seconds),
-        upload_seconds=_float(latest.upload_seconds),
-        cdf_path=latest.cdf_path,
-        cdf_exists=cdf_exists,
-        s3_bucket=latest.s3_bucket,
-        s3_key=latest.s3_key,
-        error=error,
-        error_stage=error_stage,
-        state=(DayState.RUNNING if running
-               else _state(latest, download, bool(error), cdf_exists, uploads)).value,
-        csv_path=latest.csv_path or (download.csv_path if download is not None else ""),
-        data_version=newest or cdf_data_version(latest.cdf_path or (
-            processed.cdf_path if processed is not None else "")) or "",
-        cdf_sha256=latest.cdf_sha256,
-        run_id=latest.run_id,
-    )
-
-
-def _state(latest: Row, download: Row | None, failed: bool, cdf_exists: bool,
-           uploads: bool) -> DayState:
-    """The day's ``DayState`` from its latest rows (first match wins, most urgent first)."""
-    status = latest.status
-    if failed:
-        return DayState.FAILED
-    if status.value in _PENDING:
-        return DayState.INTERRUPTED
-    if download is not None and download.status is Status.SKIPPED_NO_DATA:
-        return DayState.NO_DATA  # process then finds no input: still UDL's, not a loss
-    if status is Status.SKIPPED_NO_INPUT:
-        return DayState.NO_INPUT
-    if status is Status.UPLOADED:
-        return DayState.COMPLETE  # the object is in S3, whatever is left on local disk
-    if status is Status.PROCESSED:
-        if not cdf_exists:
-            return DayState.PRODUCT_MISSING
-        return DayState.AWAITING if uploads else DayState.COMPLETE
-    return DayState.AWAITING  # DOWNLOADED: process has not run
-
-
-def _not_started(key: _Key) -> DayStatus:
-    day, sensor, descriptor = key
-    return DayStatus(dt.date.fromisoformat(day), sensor, descriptor, NOT_STARTED, "", None, None,
-                     None, None, None, None, "", False, "", "", "", "", DayState.NOT_STARTED.value,
-                     "", "", "")
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-CSV_COLUMNS = DayStatus._fields  # one column per field, in order: the two cannot drift
-
-
-def _plain(day: DayStatus) -> dict[str, object]:
-    values = day._asdict()
-    values["day"] = day.day.isoformat()
-    return values
-
-
-def format_csv(report: StatusReport) -> str:
-    """One CSV row per day (empty cells for unknown values), for spreadsheets and scripts."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for day in report.days:
-        writer.writerow("" if value is None else value for value in _plain(day).values())
-    return buffer.getvalue()
-
-
-def format_json(report: StatusReport) -> str:
-    """``{"summary": {...}, "days": [...]}``, for scripts and dashboards."""
-    return json.dumps({"summary": report.summary(), "days": [_plain(d) for d in report.days]},
-                      indent=2) + "\n"
-
-
-def _cell(value: float | int | None, fmt: str) -> str:
-    return "-" if value is None else format(value, fmt)
-
-
-def format_table(report: StatusReport) -> str:
-    """An aligned table of the days, then the summary, for a terminal."""
-    several = len({(d.sensor_id, d.descriptor) for d in report.days}) > 1
-    header = ["day", *(["sensor", "descriptor"] if several else []), "status", "version",
-              "records", "avail %", "process s", "CDF", "S3 key"]
-    rows = []
-    for d in report.days:
-        cdf = os.path.basename(d.cdf_path) if d.cdf_path else "-"  # 3x cheaper than Path
-        if d.only_in_s3:
-            cdf += " (only in S3)"
-        elif d.cdf_path and not d.cdf_exists:
-            cdf += " (missing)"
-        rows.append([d.day.isoformat(), *([d.sensor_id, d.descriptor] if several else []),
-                     d.status, d.data_version or "-", _cell(d.records, ","),
-                     _cell(d.availability_pct, ".2f"),
-                     _cell(d.process_seconds, ".1f"), cdf, d.s3_key or "-"])
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    numeric = {"records", "avail %", "process s"}
-    lines = ["  ".join(str(cell).rjust(w) if header[i] in numeric else str(cell).ljust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-             for row in [header, *rows]]
-    return "\n".join([*lines, "", *summary_lines(report)]) + "\n"
-
-
-def summary_lines(report: StatusReport) -> list[str]:
-    """The summary as text lines (also the whole output when no day matched)."""
-    if not report.days:
-        return [f"{report.telemetry_file}: no day matches"]
-    per_status = ", ".join(f"{n} {status}" for status, n in sorted(report.counts.items()))
-    mean = report.mean_availability_pct
-    lines = [
-        f"{len(report.days)} days ({report.days[0].day} .. {report.days[-1].day}): "
-        f"{per_status}; {len(report.failed)} failed",
-        f"records: {report.total_records:,}; mean availability: "
-        f"{'-' if mean is None else f'{mean:.2f} %'}",
-        "time: " + ", ".join(f"{stage} {duration(report.total_seconds(stage))}"
-                             for stage in ("download", "process", "upload")),
-        report.progress.line(),
-    ]
-    missing = len(report.missing_cdfs)
-    if missing:
-        lines.append(f"CDFs recorded but missing on disk: {missing} (a plain rerun of "
-                     "process re-makes them)")
-    remote = report.only_in_s3
-    if remote:
-        lines.append(
-            f"uploaded CDFs not on local disk: {len(remote)} (complete: S3 holds them, e.g. "
-            f"s3://{remote[0].s3_bucket}/{remote[0].s3_key}; their coverage comes from their "
-            "product summaries). To fetch the local files back: python -m swxsoc_reach "
-            f"restore --telemetry-file {shlex.quote(str(report.telemetry_file))}")
-    drift = [d for d in report.days if d.findings]
-    if drift:
-        lines.append(f"out of step at their latest audit ({len(drift)}; download --refresh "
-                     "then process repair them: docs/operations.md):")
-        lines += [f"  {d.day} {d.sensor_id}: {d.findings}" for d in drift]
-    failed = report.failed
-    if failed:
-        lines.append(f"failed days ({len(failed)}; fix the cause, then rerun with "
-                     "--retry-failed):")
-        lines += [f"  {d.day} {d.sensor_id} {d.error_stage}: {d.error}{_log_of(report, d)}"
-                  for d in failed]
-    return lines
-
-
-def _log_of(report: StatusReport, day: DayStatus) -> str:
-    """`` (log: logs/process/<day>.<run>.log)`` for a day a workflow job failed: its job
-    log, beside the telemetry (the workflow's data_dir, or one above its input_dir)."""
-    from swxsoc_reach.workflow_run import job_log
-
-    stage = Stage(day.error_stage) if day.error_stage in set(Stage) else None
-    for data_dir in (report.telemetry_file.parent, report.telemetry_file.parent.parent):
-        found = job_log(str(data_dir), day.day, day.run_id, stage) if day.run_id else None
-        if found:
-            return f" (log: {os.path.join(str(data_dir), found)})"
-    return ""
-
-
-FORMATTERS = {"table": format_table, "csv": format_csv, "json": format_json}

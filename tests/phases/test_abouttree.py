@@ -23,7 +23,8 @@ from swxsoc_reach.paths import (
 )
 from swxsoc_reach.phases.abouttree import move_legacy_files
 from swxsoc_reach.views.coverage import coverage_grid
-from swxsoc_reach.views.status import StatusQuery, build_report
+from swxsoc_reach.views.status import StatusQuery
+from swxsoc_reach.views.statusbuild import build_report
 
 SENSOR = "REACH-135"
 DAYS = [dt.date(2026, 1, 1), dt.date(2026, 1, 2)]

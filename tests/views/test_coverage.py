@@ -36,7 +36,8 @@ from swxsoc_reach.paths import artifact_name, upload_receipt_path
 from swxsoc_reach.telemetry.schema import Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.views.coverage import coverage_grid
-from swxsoc_reach.views.status import DayState, StatusQuery, build_report
+from swxsoc_reach.views.status import DayState, StatusQuery
+from swxsoc_reach.views.statusbuild import build_report
 
 COMPLETE_WITH_SUMMARY = (D1, D2, D3, D4, D10)
 FILL = -1e31

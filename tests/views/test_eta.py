@@ -16,7 +16,8 @@ from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.udl.client import PAGE_SIZE
 from swxsoc_reach.udl.sizing import FILL
 from swxsoc_reach.views.eta import duration, format_bytes, stages_left
-from swxsoc_reach.views.status import StatusQuery, build_report
+from swxsoc_reach.views.status import StatusQuery
+from swxsoc_reach.views.statusbuild import build_report
 
 ALL_STAGES = ("download", "process", "upload")
 

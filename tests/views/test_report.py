@@ -23,7 +23,8 @@ from campaign_days import D6, D8, DAYS, Campaign
 
 from swxsoc_reach.cli import main
 from swxsoc_reach.views.retry import RangePlaces, retry_command
-from swxsoc_reach.views.status import DayState, StatusQuery, build_report
+from swxsoc_reach.views.status import DayState, StatusQuery
+from swxsoc_reach.views.statusbuild import build_report
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,8 @@ from swxsoc_reach.telemetry.schema import COLUMNS, Row, Status
 from swxsoc_reach.telemetry.store import TelemetryStore
 from swxsoc_reach.testing.s3_server import MotoServer
 from swxsoc_reach.testing.udl_server import TEST_CREDENTIAL, ServerConfig, UdlServer
-from swxsoc_reach.views.status import NOT_STARTED, DayStatus, StatusQuery, build_report
+from swxsoc_reach.views.status import NOT_STARTED, DayStatus, StatusQuery
+from swxsoc_reach.views.statusbuild import build_report
 
 SENSOR = "REACH-135"
 BUCKET = "status-test-bucket"
