@@ -6,8 +6,9 @@ they become: ``build_selection`` (a ``DaySelection`` for ``download`` and ``proc
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from swxsoc_reach.days import DATE_FORMS, check_range, parse_date
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
@@ -20,36 +21,32 @@ if TYPE_CHECKING:
     from swxsoc_reach.views.status import StatusQuery
 
 DESCRIPTORS = ("QUICKLOOK", "PROVISIONAL")
+_N = TypeVar("_N", int, float)
+
+
+def _number(text: str, kind: Callable[[str], _N], what: str, fits: Callable[[_N], bool],
+            bound: str) -> _N:
+    """``text`` as a ``kind``, or an argparse error naming ``what`` it must be."""
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if not fits(value):
+        raise argparse.ArgumentTypeError(f"{text!r} {bound}")
+    return value
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+    return _number(text, int, "a whole number", lambda v: v >= 1, "must be at least 1")
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-    return value
+    return _number(text, float, "a number", lambda v: v > 0, "must be greater than 0")
 
 
 def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
-    return value
+    return _number(text, int, "a port number", lambda v: 0 <= v <= 65535,
+                   "is not a port number (0 to 65535)")
 
 
 def add_logging_flags(parser: argparse.ArgumentParser,
