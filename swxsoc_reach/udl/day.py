@@ -99,27 +99,26 @@ class DayDownload:
     records: int
     path: Path | None  # None when UDL holds no record of the day
     size_bytes: int = 0
-    sha256: str = ""  # of the artifact's bytes as written ("" with digest off)
+    sha256: str = ""  # of the artifact's bytes as written (``DaySpool.sha256``)
 
 
 def download_day(client: UdlClient, day: dt.date, query: UdlQuery, final: Path,
                  output_format: str, workers: int, decoders: Executor | None = None,
                  fixed_window: dt.timedelta | None = None,
-                 compression: str = "none", *, digest: bool = True) -> DayDownload:
+                 compression: str = "none") -> DayDownload:
     """Fetch every window of ``day`` and write the artifact ``final`` (none if no record).
 
     ``workers`` windows are fetched at once; their pages are decoded by
     ``decoders`` (worker processes) or, without, by the fetching threads.
     Windows are sized to about one page each unless ``fixed_window`` is given;
     ``compression`` ``zstd`` writes the artifact as zstd frames (``final`` names it);
-    ``digest`` (off only in benchmarks) takes its SHA-256 as it is written.
+    its SHA-256 is taken as it is written.
     Raises the first window's ``UdlError`` (or any other error) after stopping the rest.
     """
     note_decoder()  # once a process: without the compiled decoder, pages cost more CPU
     planner = WindowPlanner(day, query.sensor_id, client.page_size, fixed=fixed_window)
     stop = threading.Event()
-    spool_of_day = DaySpool(final, output_format, decoders, compression, digest=digest)
-    with spool_of_day as spool, chunk_progress(
+    with DaySpool(final, output_format, decoders, compression) as spool, chunk_progress(
             planner.estimate(), f"{day} chunks",
             lambda: (client.rate.rate, client.throttled)) as chunks:
 
