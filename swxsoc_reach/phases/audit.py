@@ -26,7 +26,6 @@ import datetime as dt
 import logging
 import os
 from collections import Counter
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +34,9 @@ from typing import TYPE_CHECKING
 from swxsoc_reach.days import iso_utc, iter_days, utc_now
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.fsutil import sha256_file
-from swxsoc_reach.paths import cdf_data_version, version_order
 from swxsoc_reach.phases.dayloop import DaySelection
 from swxsoc_reach.telemetry.audits import AuditStore, DayAudit, Finding
+from swxsoc_reach.telemetry.products import newest_product
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
 from swxsoc_reach.udl.ratelimit import RateSettings
@@ -133,28 +132,24 @@ def subjects(state: TelemetryState, selection: DaySelection,
     for day in days if days is not None else iter_days(selection.start, selection.end):
         key = (day.isoformat(), selection.sensor_id, selection.descriptor)
         download = state.get_download(*key)
+        product = newest_product(state.versions(*key))
         downloaded = download if download is not None and download.status in (
-            Status.DOWNLOADED, Status.SKIPPED_NO_DATA) else _last_downloaded(state, key)
-        found.append(Subject(day, downloaded, _newest_product(state.versions(*key))))
+            Status.DOWNLOADED, Status.SKIPPED_NO_DATA) else _last_downloaded(state, key, product)
+        found.append(Subject(day, downloaded, product))
     return found
 
 
-def _last_downloaded(state: TelemetryState, key: tuple[str, str, str]) -> Row | None:
+def _last_downloaded(state: TelemetryState, key: tuple[str, str, str],
+                     product: Row | None) -> Row | None:
     """A day whose latest Phase 1 row is not an outcome (a refresh killed or failed): the
-    DOWNLOADED row of the artifact its latest rows or its newest product name still says
-    what that artifact holds."""
-    for row in (state.get(*key), _newest_product(state.versions(*key))):
+    DOWNLOADED row of the artifact its latest rows or its newest ``product`` name still
+    says what that artifact holds."""
+    for row in (state.get(*key), product):
         if row is not None and row.csv_path:
             found = state.get_downloaded(Path(row.csv_path))
             if found is not None:
                 return found
     return None
-
-
-def _newest_product(products: Mapping[str, Row]) -> Row | None:
-    versions = [(version_order(v), row) for name, row in products.items()
-                if (v := cdf_data_version(name))]
-    return max(versions, key=lambda pair: pair[0])[1] if versions else None
 
 
 def run(request: AuditRequest, credential: Credential) -> AuditReport:

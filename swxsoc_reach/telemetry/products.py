@@ -18,8 +18,20 @@ from swxsoc_reach.telemetry.schema import Row, Status
 
 def newest_version(products: Mapping[str, Row]) -> str | None:
     """The highest ``X.Y.Z`` among a day's products, None when it has none."""
-    found = [v for name in products if (v := cdf_data_version(name))]
-    return max(found, key=version_order, default=None)
+    name = _newest_name(products)
+    return None if name is None else cdf_data_version(name)
+
+
+def newest_product(products: Mapping[str, Row]) -> Row | None:
+    """The row of a day's highest-version product, None when it has none."""
+    name = _newest_name(products)
+    return None if name is None else products[name]
+
+
+def _newest_name(products: Mapping[str, Row]) -> str | None:
+    """The CDF name of the highest version (the first of equals), None when there is none."""
+    versions = {name: v for name in products if (v := cdf_data_version(name))}
+    return max(versions, key=lambda name: version_order(versions[name]), default=None)
 
 
 def has_product(products: Mapping[str, Row], version: str) -> bool:
