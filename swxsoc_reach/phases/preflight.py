@@ -131,16 +131,12 @@ class FaultStreak:
     def record_row(self, row: Row) -> str | None:
         """Note a day's outcome row (a pending row is no outcome: ignored)."""
         if row.status in PENDING_STAGE:
-            return self.stopped
+            return self.describe()
         return self._note(cause_of_row(row), row.error_message)
 
-    @property
-    def stopped(self) -> str | None:
-        """Why to stop, once the streak is long enough; else None."""
-        return self.describe()
-
     def describe(self, not_attempted: str = "the days after them") -> str | None:
-        """``stopped``, naming the days left alone as ``not_attempted`` says."""
+        """Why to stop, once the streak is long enough (naming the days left alone as
+        ``not_attempted`` says); else None."""
         if self._cause is None or self._days < self._limit:
             return None
         return (f"stopped after {self._days} days in a row failed the same way "
@@ -154,4 +150,4 @@ class FaultStreak:
         self._days = self._days + 1 if cause == self._cause else 1
         self._cause = cause
         self._message = " ".join(message.split())
-        return self.stopped
+        return self.describe()
