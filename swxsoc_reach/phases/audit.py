@@ -35,6 +35,7 @@ from swxsoc_reach.days import iso_utc, iter_days, utc_now
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.fsutil import sha256_file
 from swxsoc_reach.phases.dayloop import DaySelection
+from swxsoc_reach.phases.inputcheck import SIZE_ROUNDING
 from swxsoc_reach.telemetry.audits import AuditStore, DayAudit, Finding
 from swxsoc_reach.telemetry.products import newest_product
 from swxsoc_reach.telemetry.schema import Row, Status
@@ -260,15 +261,16 @@ def _holds(stored: StoredObject, product: Row) -> bool:
     size = stored.size
     reported = stored.checksums.get("SHA256")
     if reported and product.cdf_sha256:
-        if "-" not in reported and _b64_hex(reported) is not None:
-            return _b64_hex(reported) == product.cdf_sha256
+        whole = None if "-" in reported else _b64_hex(reported)
+        if whole is not None:
+            return whole == product.cdf_sha256
         if os.path.isfile(product.cdf_path):
             return local_checksum(Path(product.cdf_path), "SHA256").matches(reported)
     try:
         recorded = float(product.cdf_size_mb) * 1024 * 1024
     except ValueError:
         return True  # nothing recorded to compare with: existence is all we know
-    return abs(size - recorded) <= 0.0005 * 1024 * 1024 + 1
+    return abs(size - recorded) <= SIZE_ROUNDING
 
 
 def _b64_hex(value: str) -> str | None:

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 # csv_size_mb is written with three decimals: the size on disk is within half of 0.001 MiB
-_SIZE_ROUNDING = 0.0005 * MIB + 1
+SIZE_ROUNDING = 0.0005 * MIB + 1
 _N = TypeVar("_N", int, float)
 
 
@@ -55,7 +55,7 @@ class DownloadedArtifact:
         if self.size_bytes is None:
             return
         size = self.path.stat().st_size
-        if abs(size - self.size_bytes) > _SIZE_ROUNDING:
+        if abs(size - self.size_bytes) > SIZE_ROUNDING:
             self._differs(f"is {size / MIB:.3f} MiB on disk", f"{self.size_bytes / MIB:.3f} MiB")
 
     def check_read(self, read: int, sha256: str) -> None:
