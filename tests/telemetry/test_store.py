@@ -156,7 +156,7 @@ def test_state_tracks_stage_of_failed_rows_and_latest_processed(tmp_path: Path) 
 _WRITER = """
 import sys
 from swxsoc_reach.telemetry.schema import Row, Status
-from swxsoc_reach.telemetry.store import RunRows, TelemetryStore
+from swxsoc_reach.telemetry.store import TelemetryStore
 store = TelemetryStore(sys.argv[1])
 tag = sys.argv[2]
 for i in range(5000):
