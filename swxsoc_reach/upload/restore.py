@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from swxsoc_reach.errors import UploadError
-from swxsoc_reach.fsutil import atomic_path, sha256_file
 
 if TYPE_CHECKING:
     from swxsoc_reach.views.status import DayStatus
@@ -58,19 +57,3 @@ def restore_days(days: Iterable[DayStatus], region: str | None) -> RestoreReport
         logger.info("%s restore: s3://%s/%s -> %s", day.day, day.s3_bucket, day.s3_key,
                     day.cdf_path)
     return report
-
-
-def check_fetched(path: Path, sha256: str, where: str) -> None:
-    """Raise ``UploadError`` unless the fetched file has the recorded digest (when there is
-    one: a day uploaded before the digests is fetched as it is)."""
-    if sha256 and sha256_file(path) != sha256:
-        raise UploadError(f"{where} does not hold the bytes its PROCESSED row recorded "
-                          "(another object was stored under its key): not restored")
-
-
-def fetch_object(client: object, bucket: str, key: str, target: Path, sha256: str) -> None:
-    """Write the object to ``target`` atomically, only when it has ``sha256``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target) as temporary:
-        client.download_file(bucket, key, str(temporary))  # type: ignore[attr-defined]
-        check_fetched(temporary, sha256, f"s3://{bucket}/{key}")

@@ -34,8 +34,15 @@ from swxsoc_reach.errors import (
     UploadError,
     UploadUnavailableError,
 )
+from swxsoc_reach.fsutil import atomic_path
 from swxsoc_reach.upload.keys import s3_key
-from swxsoc_reach.upload.verify import PART_SIZE, StoredObject, check_recorded, confirm_stored
+from swxsoc_reach.upload.verify import (
+    PART_SIZE,
+    StoredObject,
+    check_fetched,
+    check_recorded,
+    confirm_stored,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -148,12 +155,14 @@ class Uploader:
         from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from swxsoc_reach.upload.restore import fetch_object
-
+        where = f"s3://{self.bucket}/{key}"
+        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            fetch_object(self._client, self.bucket, key, target, sha256)
+            with atomic_path(target) as temporary:
+                self._client.download_file(self.bucket, key, str(temporary))
+                check_fetched(temporary, sha256, where)
         except (BotoCoreError, ClientError, Boto3Error) as exc:
-            raise self._failure(f"cannot fetch s3://{self.bucket}/{key}", exc) from None
+            raise self._failure(f"cannot fetch {where}", exc) from None
 
     def _explain(self, exc: Exception) -> str:
         """Say what went wrong and what to fix, by exception class and S3 error code."""

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from swxsoc_reach.errors import CdfChangedError, UploadError
+from swxsoc_reach.fsutil import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,14 @@ def check_recorded(path: Path, sha256: str) -> LocalChecksum:
             "PROCESSED row recorded): not uploaded. Delete it and rerun process with "
             "--retry-failed: the day is made again from its artifact")
     return ours
+
+
+def check_fetched(path: Path, sha256: str, where: str) -> None:
+    """Raise ``UploadError`` unless a fetched file has the recorded digest (when there is
+    one: a day uploaded before the digests is fetched as it is)."""
+    if sha256 and sha256_file(path) != sha256:
+        raise UploadError(f"{where} does not hold the bytes its PROCESSED row recorded "
+                          "(another object was stored under its key): not restored")
 
 
 def confirm_stored(path: Path, stored: StoredObject, where: str,
