@@ -285,7 +285,11 @@ class WorkflowPlan:
     def failed(self) -> int:
         """How many days the plan leaves out because they are FAILED."""
         return len(self.failed_days)
-    refetch: int = 0  # days whose artifact was pruned and is needed again
+
+    @property
+    def refetch(self) -> int:
+        """How many days need their artifact again: downloaded once, since pruned."""
+        return sum(1 for t in self.days.values() if t.refetch)
 
     def targets(self) -> list[str]:
         """What ``rule all`` asks for; the telemetry file alone when nothing is left.
@@ -377,8 +381,7 @@ def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
     check_downgrades(_process_request(config), state, plans)
     days = {day: t for day, t in decided.items() if t is not None}
     failed = tuple(p.day for p in plans if p.action is ProcessAction.SKIP_FAILED)
-    refetch = sum(1 for t in days.values() if t.refetch)
-    return WorkflowPlan(config, days, checked=len(plans), failed_days=failed, refetch=refetch)
+    return WorkflowPlan(config, days, checked=len(plans), failed_days=failed)
 
 
 def _process_request(config: WorkflowConfig) -> ProcessRequest:
