@@ -128,11 +128,13 @@ def close_run(plan: WorkflowPlan, run: str, data_dir: str, out: TextIO = sys.std
 def job_log(data_dir: str, day: dt.date, run: str, stage: Stage | None) -> str | None:
     """The log of the job of run ``run`` that failed the day's ``stage`` (rules/*.smk),
     relative to ``data_dir``; None when there is none (a CLI run writes no job log)."""
+    if not run:
+        return None
     rules = ("download",) if stage is Stage.DOWNLOAD else ("process", "resume", "upload")
     for rule in rules:
         found = glob.glob(os.path.join(glob.escape(data_dir), "logs", rule,
                                        f"{day}.*{glob.escape(run)}.log"))
-        if run and found:
+        if found:
             return os.path.relpath(found[0], data_dir)
     return None
 
