@@ -41,6 +41,11 @@ def parse_date(text: str, *, what: str = "date",
             raise ConfigError(f"{what} {text!r} lies before year 1") from None
     if not isinstance(text, str) or not _DATE_FORM.fullmatch(text):
         raise ConfigError(f"{what} {text!r} is not a date: give {DATE_FORMS}")
+    return _real_date(text, what)
+
+
+def _real_date(text: str, what: str) -> dt.date:
+    """A ``YYYY-MM-DD`` string as a day, or the error that it names none (``2025-02-30``)."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
@@ -56,10 +61,7 @@ def today(environ: Mapping[str, str] | None = None) -> dt.date:
     if not _DATE_FORM.fullmatch(fixed):
         raise ConfigError(f"{TODAY_ENV} {fixed!r} is not a date of the form YYYY-MM-DD "
                           "(a testing hook: unset it)")
-    try:
-        return dt.date.fromisoformat(fixed)
-    except ValueError as exc:
-        raise ConfigError(f"{TODAY_ENV} {fixed!r} is not a real date ({exc})") from None
+    return _real_date(fixed, TODAY_ENV)
 
 
 def check_range(start: dt.date, end: dt.date) -> None:

@@ -213,30 +213,21 @@ class WorkflowConfig:
 
     def download_flags(self) -> str:
         """The ``download`` flags every day shares, shell-quoted (the rule adds day and dir)."""
-        udl = ["--udl-url", self.udl_url] if self.udl_url else []
+        extra = []
         if self.artifact_compression != "none":
-            udl += ["--artifact-compression", self.artifact_compression]
+            extra += ["--artifact-compression", self.artifact_compression]
         if self.window_minutes:
-            udl += ["--window-minutes", f"{self.window_minutes:g}"]
-        if self.udl_max_retries:
-            udl += ["--max-retries", str(self.udl_max_retries)]
-        return shlex.join([*self._shared_flags(), "--data-version", self.data_version, *udl])
+            extra += ["--window-minutes", f"{self.window_minutes:g}"]
+        return shlex.join([*self._shared_flags(), "--data-version", self.data_version,
+                           *self._udl_flags(), *extra])
 
     def audit_flags(self) -> str:
         """The ``audit`` flags of the recheck job: the campaign's telemetry, query and UDL
         (and the bucket in upload mode), shell-quoted."""
-        sel = self.selection
-        flags = ["--telemetry-file", self.telemetry_file, "--sensor-id", sel.sensor_id,
-                 "--descriptor", sel.descriptor]
-        if self.udl_url:
-            flags += ["--udl-url", self.udl_url]
-        if self.udl_max_retries:
-            flags += ["--max-retries", str(self.udl_max_retries)]
+        flags = [*self._campaign_flags(), *self._udl_flags()]
         if self.upload_to_s3:
             flags += ["--s3-bucket", str(self.s3_bucket)]
-        if self.aws_region:
-            flags += ["--aws-region", self.aws_region]
-        return shlex.join(flags)
+        return shlex.join(flags + self._region_flags())
 
     def process_flags(self, *, upload: bool) -> str:
         """The ``process`` flags every day shares; with ``upload`` the S3 ones and receipts."""
@@ -247,17 +238,30 @@ class WorkflowConfig:
             version.append("--allow-downgrade")
         return shlex.join(self._shared_flags() + version + quicklook + (s3 if upload else []))
 
+    def _campaign_flags(self) -> list[str]:
+        """Which telemetry and which days' query: every command of the workflow names them."""
+        sel = self.selection
+        return ["--telemetry-file", self.telemetry_file, "--sensor-id", sel.sensor_id,
+                "--descriptor", sel.descriptor]
+
+    def _udl_flags(self) -> list[str]:
+        """Where UDL is and how often to retry it (``download`` and ``audit``)."""
+        flags = ["--udl-url", self.udl_url] if self.udl_url else []
+        if self.udl_max_retries:
+            flags += ["--max-retries", str(self.udl_max_retries)]
+        return flags
+
+    def _region_flags(self) -> list[str]:
+        return ["--aws-region", self.aws_region] if self.aws_region else []
+
     def _shared_flags(self) -> list[str]:
         sel = self.selection
-        flags = ["--telemetry-file", self.telemetry_file, "--sensor-id", sel.sensor_id,
-                 "--descriptor", sel.descriptor, "--output-format", sel.output_format]
+        flags = [*self._campaign_flags(), "--output-format", sel.output_format]
         if sel.run_id:  # the workflow run's: its jobs share one streak of systemic faults
             flags += ["--run-id", sel.run_id]
         if sel.retry_failed:
             flags.append("--retry-failed")
-        if self.aws_region:
-            flags += ["--aws-region", self.aws_region]
-        return flags
+        return flags + self._region_flags()
 
 
 @dataclass(frozen=True)
@@ -285,7 +289,11 @@ class WorkflowPlan:
     def failed(self) -> int:
         """How many days the plan leaves out because they are FAILED."""
         return len(self.failed_days)
-    refetch: int = 0  # days whose artifact was pruned and is needed again
+
+    @property
+    def refetch(self) -> int:
+        """How many days need their artifact again: downloaded once, since pruned."""
+        return sum(1 for t in self.days.values() if t.refetch)
 
     def targets(self) -> list[str]:
         """What ``rule all`` asks for; the telemetry file alone when nothing is left.
@@ -377,8 +385,7 @@ def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
     check_downgrades(_process_request(config), state, plans)
     days = {day: t for day, t in decided.items() if t is not None}
     failed = tuple(p.day for p in plans if p.action is ProcessAction.SKIP_FAILED)
-    refetch = sum(1 for t in days.values() if t.refetch)
-    return WorkflowPlan(config, days, checked=len(plans), failed_days=failed, refetch=refetch)
+    return WorkflowPlan(config, days, checked=len(plans), failed_days=failed)
 
 
 def _process_request(config: WorkflowConfig) -> ProcessRequest:

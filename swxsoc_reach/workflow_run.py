@@ -101,19 +101,18 @@ def close_run(plan: WorkflowPlan, run: str, data_dir: str, out: TextIO = sys.std
                                  for streak in _streaks(plan, run))), None) if untouched else None
     state = TelemetryStore(sel.telemetry_file).state()
 
-    failed = [day for day in sorted([*plan.days, *plan.failed_days])
+    failed = {day: row for day in sorted([*plan.days, *plan.failed_days])
               if (row := state.get(day.isoformat(), *key)) is not None
-              and row.status is Status.FAILED]
-    now = [day for day in failed if state.get(day.isoformat(), *key).run_id == run]
-    earlier = [day for day in failed if day not in now]  # not retried, or not reached
+              and row.status is Status.FAILED}
+    # failed by this run; the others in an earlier one (not retried, or not reached)
+    now = sum(1 for row in failed.values() if row.run_id == run)
     span = f"{sel.start}..{sel.end}"
     if stopped:
         print(f"swxsoc_reach: error: {stopped}", file=out)
-    if now or earlier:
-        print(f"swxsoc_reach: {span}: {failed_clause(len(now), len(earlier), RETRY_HINT)}",
+    if failed:
+        print(f"swxsoc_reach: {span}: {failed_clause(now, len(failed) - now, RETRY_HINT)}",
               file=out)
-        for day in failed[:SHOWN_FAILURES]:
-            row = state.get(day.isoformat(), *key)
+        for day, row in list(failed.items())[:SHOWN_FAILURES]:
             log = job_log(data_dir, day, row.run_id, row.stage)
             where = f" (log: {log})" if log else ""
             print(f"  {day} {row.error_type}: {row.error_message}{where}", file=out)
@@ -122,17 +121,19 @@ def close_run(plan: WorkflowPlan, run: str, data_dir: str, out: TextIO = sys.std
                   "(swxsoc_reach status lists them)", file=out)
     elif not stopped:
         print(f"swxsoc_reach: {span}: every day complete or without data in UDL", file=out)
-    return 1 if stopped or now or earlier else 0
+    return 1 if stopped or failed else 0
 
 
 def job_log(data_dir: str, day: dt.date, run: str, stage: Stage | None) -> str | None:
     """The log of the job of run ``run`` that failed the day's ``stage`` (rules/*.smk),
     relative to ``data_dir``; None when there is none (a CLI run writes no job log)."""
+    if not run:
+        return None
     rules = ("download",) if stage is Stage.DOWNLOAD else ("process", "resume", "upload")
     for rule in rules:
         found = glob.glob(os.path.join(glob.escape(data_dir), "logs", rule,
                                        f"{day}.*{glob.escape(run)}.log"))
-        if run and found:
+        if found:
             return os.path.relpath(found[0], data_dir)
     return None
 

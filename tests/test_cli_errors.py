@@ -82,14 +82,27 @@ def test_quicklook_to_a_read_only_default_place_is_one_line(cdf, tmp_path) -> No
     assert_one_line(result, 1, "Operation not permitted", str(place))
 
 
-@pytest.mark.parametrize("command", ["download", "process"])
+def _range_flags(command: str, tmp_path: Path) -> list[str]:
+    """What else ``command`` requires beside the dates."""
+    return {"download": ["--output-dir", str(tmp_path)],
+            "process": ["--input-dir", str(tmp_path), "--output-dir", str(tmp_path)],
+            "audit": ["--telemetry-file", str(tmp_path / "telemetry.csv")]}[command]
+
+
+@pytest.mark.parametrize("command", ["download", "process", "audit"])
 @pytest.mark.parametrize("day", ["2025-02-30", "2025-13-01"])
 def test_a_date_that_names_no_day_is_told_as_such(tmp_path, command, day) -> None:
-    where = (["--output-dir", str(tmp_path)] if command == "download"
-             else ["--input-dir", str(tmp_path), "--output-dir", str(tmp_path)])
+    where = _range_flags(command, tmp_path)
     result = cli(command, "--start-date", day, "--end-date", "2025-12-31", *where)
     assert_one_line(result, 2, f"start date '{day}' is not a real date")
     assert "form" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["download", "process", "audit"])
+def test_an_end_before_the_start_is_a_usage_error(tmp_path, command) -> None:
+    result = cli(command, "--start-date", "2025-09-03", "--end-date", "2025-09-01",
+                 *_range_flags(command, tmp_path))
+    assert_one_line(result, 2, "end date 2025-09-01 is before start date 2025-09-03")
 
 
 def test_quiet_process_prints_nothing_when_all_is_well(input_dirs) -> None:

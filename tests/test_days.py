@@ -50,6 +50,8 @@ def test_today_is_the_utc_day_unless_the_testing_hook_fixes_it() -> None:
     for bad in ("2026-1-5", "2026-02-30"):
         with pytest.raises(ConfigError, match=f"{TODAY_ENV} '{bad}'"):
             today({TODAY_ENV: bad})
+    with pytest.raises(ConfigError, match=f"{TODAY_ENV} '2026-02-30' is not a real date"):
+        today({TODAY_ENV: "2026-02-30"})
 
 
 def test_workflow_schema_takes_the_forms_parse_date_takes() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,33 @@ def test_config_flags_mirror_the_cli(tmp_path: Path) -> None:
     download = make_config(tmp_path, download=True, udl_url="http://127.0.0.1:8080")
     assert download.download_flags().endswith(
         "--output-format csv --data-version 1.0.0 --udl-url http://127.0.0.1:8080")
+
+
+def test_config_flags_are_what_the_cli_parses_them_to(tmp_path: Path) -> None:
+    """Every option the workflow passes on reaches ``download``, ``audit`` and ``process``
+    as configured: the strings parsed by the real CLI parser."""
+    from swxsoc_reach.cli import build_parser
+
+    config = make_config(tmp_path, download=True, udl_url="http://127.0.0.1:8080",
+                         udl_max_retries=7, artifact_compression="zstd", window_minutes=2.5,
+                         upload_to_s3=True, s3_bucket="b-1", aws_region="us-west-2",
+                         telemetry_file="my telemetry.csv", recheck_days=2)
+    day = ["--start-date", "2025-09-03", "--end-date", "2025-09-03"]
+    parse = build_parser().parse_args
+    download = parse(["download", *day, "--output-dir", "raw",
+                      *shlex.split(config.download_flags())])
+    audit = parse(["audit", *day, *shlex.split(config.audit_flags())])
+    process = parse(["process", *day, "--input-dir", "raw", "--output-dir", ".",
+                     *shlex.split(config.process_flags(upload=True))])
+    for args in (download, audit, process):
+        assert (str(args.telemetry_file), args.sensor_id, args.descriptor, args.aws_region) == (
+            "my telemetry.csv", SENSOR, "QUICKLOOK", "us-west-2")  # data_dir relative
+    for args in (download, audit):
+        assert (args.udl_url, args.max_retries) == ("http://127.0.0.1:8080", 7)
+    assert (download.artifact_compression, download.window_minutes,
+            download.data_version) == ("zstd", 2.5, "1.0.0")
+    assert audit.s3_bucket == process.s3_bucket == "b-1"
+    assert process.upload_to_s3 and str(process.receipt_dir) == "uploads"
 
 
 # --- rule patterns ----------------------------------------------------------------------

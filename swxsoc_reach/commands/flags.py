@@ -6,6 +6,7 @@ they become: ``build_selection`` (a ``DaySelection`` for ``download`` and ``proc
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -85,10 +86,16 @@ def add_day_flags(parser: argparse.ArgumentParser, *, telemetry_help: str) -> No
     add_logging_flags(parser)
 
 
-def build_selection(args: argparse.Namespace, default_telemetry_dir: Path) -> DaySelection:
+def parse_range(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
+    """``--start-date`` and ``--end-date`` as days, the end not before the start."""
     start = parse_date(args.start_date, what="start date")
     end = parse_date(args.end_date, what="end date")
     check_range(start, end)
+    return start, end
+
+
+def build_selection(args: argparse.Namespace, default_telemetry_dir: Path) -> DaySelection:
+    start, end = parse_range(args)
     return DaySelection(
         start=start,
         end=end,

@@ -18,9 +18,9 @@ from swxsoc_reach.commands.flags import (
     add_udl_flags,
     build_selection,
     build_status_query,
+    parse_range,
     positive_float,
 )
-from swxsoc_reach.days import check_range, parse_date
 from swxsoc_reach.errors import ConfigError
 from swxsoc_reach.mission import ALL_SENSORS, check_sensor_id
 from swxsoc_reach.paths import (
@@ -185,9 +185,7 @@ def _run_audit(args: argparse.Namespace) -> int:
     from swxsoc_reach.phases import audit
     from swxsoc_reach.views.findings import FORMATTERS
 
-    start = parse_date(args.start_date, what="start date")
-    end = parse_date(args.end_date, what="end date")
-    check_range(start, end)
+    start, end = parse_range(args)
     selection = DaySelection(start=start, end=end, telemetry_file=args.telemetry_file,
                              sensor_id=check_sensor_id(args.sensor_id),
                              descriptor=args.descriptor)

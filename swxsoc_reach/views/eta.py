@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from swxsoc_reach.telemetry.resume import DownloadAction, ProcessAction
+
 if TYPE_CHECKING:
     from swxsoc_reach.telemetry.store import TelemetryState
 
@@ -173,14 +175,13 @@ def duration(seconds: float) -> str:
 # 1,105,920 records. Used for a download's bytes only until a day has been measured.
 CSV_BYTES_PER_RECORD = 523
 MIB = 1024 * 1024
-# the stages an action of either phase's plan stands for (str of the action enums)
-_REDOWNLOAD = "download again (artifact gone)"  # resume.DownloadAction.REDOWNLOAD
+# the stages an action of either phase's plan stands for (StrEnum: looked up by str too)
 _ACTION_STAGES = {
-    "download": ("download",),
-    _REDOWNLOAD: ("download",),
-    "process": ("process",),
-    "process+upload": ("process", "upload"),
-    "upload only": ("upload",),
+    DownloadAction.DOWNLOAD: ("download",),
+    DownloadAction.REDOWNLOAD: ("download",),
+    ProcessAction.PROCESS: ("process",),
+    ProcessAction.PROCESS_AND_UPLOAD: ("process", "upload"),
+    ProcessAction.UPLOAD_ONLY: ("upload",),
 }
 
 
@@ -219,7 +220,7 @@ def dry_run_totals(stage: str, actions: Sequence[object], sensor_id: str,
         work = per_stage["download"]
         per_day = udl_requests_per_day(sensor_id)
         parts.append(f"{work} days to download, ~{work * per_day:,} UDL requests")
-        again = sum(1 for a in actions if str(a) == _REDOWNLOAD)
+        again = sum(1 for a in actions if str(a) == DownloadAction.REDOWNLOAD)
         if again:
             parts.append(refetch_note(again, sensor_id))
         size = csv_mean if csv_mean is not None else CSV_BYTES_PER_RECORD * expected_records(

@@ -129,7 +129,7 @@ def plot_status(report: StatusReport, path: Path, level: str = "sensor") -> Stat
     top.set_yticklabels(grid.rows, fontsize=_label_size(rows))
     top.set_ylabel("sensor" if level == "sensor" else "dosimeter (sensor flavor)")
     top.xaxis_date()
-    _date_axis(top)
+    date_axis(top)
     _legend(figure, top)
     stack = np.zeros(len(days))
     for stage, seconds in data["seconds"].items():
@@ -150,7 +150,7 @@ def plot_status(report: StatusReport, path: Path, level: str = "sensor") -> Stat
                        linewidth=2, label="failed" if i == 0 else None)
     bottom.grid(True, alpha=0.3)
     bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    _date_axis(bottom)
+    date_axis(bottom)
     failed = len(data["failed"])
     title = (f"{report.telemetry_file.name}: {len(days)} days x {rows} "
              f"{'sensors' if level == 'sensor' else 'dosimeters'}")
@@ -159,9 +159,7 @@ def plot_status(report: StatusReport, path: Path, level: str = "sensor") -> Stat
     figure.suptitle(title)
     save_png(figure, path)
     # after saving: the constrained layout the PNG was drawn with has placed the image
-    left, lower, right, upper = image.get_window_extent().extents
-    height = figure.bbox.height
-    return StatusPlot(grid, rgba, (left, height - upper, right, height - lower),
+    return StatusPlot(grid, rgba, extent_px(figure, image),
                       np.array(days, dtype="datetime64[D]"), data["seconds"],
                       np.array(data["failed"], dtype="datetime64[D]"),
                       tuple(float(v) for v in bottom.get_ylim()))
@@ -198,9 +196,18 @@ def _stage_arrays(report: StatusReport, grid: CoverageGrid) -> dict[str, Any]:
     return {"days": list(grid.days), "seconds": seconds, "failed": sorted(failed)}
 
 
-def _date_axis(axes: Any) -> None:
+def extent_px(figure: Figure, artist: Any) -> tuple[float, float, float, float]:
+    """Where a saved figure holds ``artist``: left, top, right, bottom in pixels from the
+    PNG's top left (call after ``save_png``: the constrained layout places it then)."""
+    left, lower, right, upper = artist.get_window_extent().extents
+    height = figure.bbox.height
+    return (left, height - upper, right, height - lower)
+
+
+def date_axis(axes: Any, minticks: int = 3, maxticks: int = 10) -> None:
+    """Concise UTC date ticks on ``axes``' x axis."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
-    locator = AutoDateLocator(minticks=3, maxticks=10)
+    locator = AutoDateLocator(minticks=minticks, maxticks=maxticks)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))

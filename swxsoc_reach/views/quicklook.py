@@ -264,18 +264,16 @@ def _bin_text(edges: np.ndarray) -> str:
 
 def _placed(figure: Any, image: DoseImage) -> DoseImage:
     """``image`` with where the saved PNG holds it, in pixels from the top left."""
+    from swxsoc_reach.views.plots import extent_px
+
     (axes_image,) = [artist for axes in figure.axes for artist in axes.get_images()]
-    left, lower, right, upper = axes_image.get_window_extent().extents
-    height = figure.bbox.height
-    return replace(image, extent_px=(left, height - upper, right, height - lower))
+    return replace(image, extent_px=extent_px(figure, axes_image))
 
 
 def _date_axis(axes: Any) -> None:
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from swxsoc_reach.views.plots import date_axis
 
-    locator = AutoDateLocator(minticks=4, maxticks=12)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    date_axis(axes, minticks=4, maxticks=12)  # a day: more ticks than status's range
 
 
 def _draw_map(figure: Any, axes: Any, data: DayData, highest: np.ndarray, norm: Any) -> Any:

@@ -51,6 +51,7 @@ def test_workflow_keeps_an_uploaded_campaign_through_changes_pruning_versions_an
     workflow.run(config=config)
     v100 = _keys(s3)
     assert len(v100) == 2
+    v100_bytes = {key: s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in v100}
 
     # a flipped bit in one artifact, the other pruned: a new version over both
     flipped = bytearray(artifacts[0].read_bytes())
@@ -72,7 +73,7 @@ def test_workflow_keeps_an_uploaded_campaign_through_changes_pruning_versions_an
     workflow.run(config={**v101, "retry_failed": True})
     assert len(_keys(s3) - v100) == 2
     for key in v100:  # the 1.0.0 objects stay as they were
-        assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] > 0
+        assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == v100_bytes[key]
 
     # every artifact pruned: nothing to do, not one UDL request, by the workflow or the CLI
     for artifact in raw.glob("REACH-*"):
