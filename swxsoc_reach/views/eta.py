@@ -177,8 +177,7 @@ CSV_BYTES_PER_RECORD = 523
 MIB = 1024 * 1024
 # the stages an action of either phase's plan stands for (StrEnum: looked up by str too)
 _ACTION_STAGES = {
-    DownloadAction.DOWNLOAD: ("download",),
-    DownloadAction.REDOWNLOAD: ("download",),
+    **{action: ("download",) for action in DownloadAction if action.fetches},
     ProcessAction.PROCESS: ("process",),
     ProcessAction.PROCESS_AND_UPLOAD: ("process", "upload"),
     ProcessAction.UPLOAD_ONLY: ("upload",),

@@ -7,7 +7,7 @@ import math
 import re
 
 import pytest
-from campaign_days import D1, DAYS, EXPECTED_STATES, Campaign
+from campaign_days import D1, D14, DAYS, EXPECTED_STATES, Campaign
 
 from swxsoc_reach.cli import main
 from swxsoc_reach.mission import expected_records
@@ -93,6 +93,19 @@ def test_download_dry_run_ends_with_requests_bytes_and_time(campaign: Campaign, 
                          f"~{duration(work * measured(campaign)['download'])} at the measured "
                          "seconds per day")
     assert TelemetryStore(campaign.telemetry).state() == state  # a dry run writes nothing
+
+
+def test_refresh_dry_run_counts_the_days_it_would_fetch_again(campaign: Campaign,
+                                                             capsys) -> None:
+    """D14 was audited "changed in UDL": ``download --refresh`` would fetch it again, and
+    the plan's totals count it (they said 0 days before: a refresh was not a download)."""
+    day = D14.isoformat()
+    assert main(["download", "--start-date", day, "--end-date", day, "--output-dir",
+                 str(campaign.raw), "--refresh", "--dry-run"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    per_day = math.ceil(expected_records("ALL") / (FILL * PAGE_SIZE))
+    assert "1 refresh (UDL holds it differently)" in last, last
+    assert f"totals: 1 days to download, ~{per_day:,} UDL requests" in last, last
 
 
 def test_dry_run_without_measurements_says_time_unknown(tmp_path, capsys) -> None:
