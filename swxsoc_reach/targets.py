@@ -46,10 +46,9 @@ from swxsoc_reach.paths import (
 )
 from swxsoc_reach.phases.dayloop import DaySelection, plan_days
 from swxsoc_reach.phases.process import ProcessRequest, check_downgrades
-from swxsoc_reach.telemetry.audits import S3_FINDINGS, AuditStore, open_codes
-from swxsoc_reach.telemetry.products import has_product, row_for, version_to_make
+from swxsoc_reach.telemetry.audits import AuditStore
+from swxsoc_reach.telemetry.products import DayProduct, day_product, has_product
 from swxsoc_reach.telemetry.resume import (
-    DayFacts,
     DownloadAction,
     ProcessAction,
     decide_download,
@@ -374,10 +373,10 @@ def plan_workflow(config: WorkflowConfig) -> WorkflowPlan:
 
     def decide(day: dt.date) -> ProcessAction:
         key = (day.isoformat(), sel.sensor_id, sel.descriptor)
-        latest = state.get(*key)
-        codes = open_codes(audits, key, latest.started_at_utc if latest else "")
-        action, target = _decide_day(config, day, latest, state.get_download(*key),
-                                     state.versions(*key), codes)
+        product = day_product(state, audits, day, sel.sensor_id, sel.descriptor,
+                              config.data_version)
+        action, target = _decide_day(config, day, product, state.get_download(*key),
+                                     state.versions(*key))
         decided[day] = target
         return action
 
@@ -395,34 +394,26 @@ def _process_request(config: WorkflowConfig) -> ProcessRequest:
                           allow_downgrade=config.allow_downgrade)
 
 
-def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
+def _decide_day(config: WorkflowConfig, day: dt.date, product: DayProduct,
                 latest_download: Row | None,
-                products: Mapping[str, Row],
-                codes: frozenset[str]) -> tuple[ProcessAction, DayTarget | None]:
+                products: Mapping[str, Row]) -> tuple[ProcessAction, DayTarget | None]:
     """The day's action, and what to ask Snakemake for when it is work.
 
-    A day whose version is not the one asked (a later revision complete, or the next
-    one to make after a refresh: ``products.version_to_make``) is asked for by a resume
-    marker, its ``process`` command choosing the version as the CLI does. ``codes``: the
-    day's current audit findings, which act as in the CLI's plan (a CDF found changed
-    is made again, an object missing or different in S3 is uploaded again).
+    ``product`` is what the CLI's plan decides from too (``products.day_product``): the
+    version, the deciding row and the current audit findings. A day whose version is
+    not the one asked (a later revision complete, or the next one to make after a
+    refresh) is asked for by a resume marker, its ``process`` command choosing the
+    version as the CLI does.
     """
     sel = config.selection
-    current_artifact = (latest_download.artifact_sha256 if latest_download is not None
-                        and latest_download.status is Status.DOWNLOADED else "")
-    version = version_to_make(config.data_version, products, current_artifact)
-    revision = version != config.data_version
+    revision = product.version != config.data_version
     cdf = config.cdf(day) if not revision else os.path.normpath(day_cdf_path(
-        Path(config.output_dir), day, sel.sensor_id, version))
+        Path(config.output_dir), day, sel.sensor_id, product.version))
     on_disk = config.exists(cdf)
-    cdf_exists = on_disk and "cdf_changed" not in codes
-    cdf_name = os.path.basename(cdf)  # a row about another version's CDF does not count
-    s3_drift = bool(codes & S3_FINDINGS)
-    latest = row_for(latest, products, cdf_name)
+    latest = product.latest
     if not config.download:
         at_hand = decide_process(
-            latest, DayFacts(artifact_exists=True, cdf_exists=cdf_exists, cdf_name=cdf_name,
-                             s3_drift=s3_drift),
+            latest, product.facts(artifact_exists=True, cdf_on_disk=on_disk),
             upload=config.upload_to_s3, retry_failed=sel.retry_failed)
         if not at_hand.is_work:
             # no work even with input at hand, so none without: skip the search for the
@@ -441,8 +432,7 @@ def _decide_day(config: WorkflowConfig, day: dt.date, latest: Row | None,
     # rules read as "no process row": the day is processed from its new input
     action = decide_process(
         None if download else latest,
-        DayFacts(artifact_exists=download or found is not None, cdf_exists=cdf_exists,
-                 cdf_name=cdf_name, s3_drift=s3_drift),
+        product.facts(artifact_exists=download or found is not None, cdf_on_disk=on_disk),
         upload=config.upload_to_s3, retry_failed=sel.retry_failed,
     )
     if not action.is_work:

@@ -45,9 +45,9 @@ from swxsoc_reach.phases.dayloop import run_days as run_day_loop
 from swxsoc_reach.phases.diskneed import process_need, records_in
 from swxsoc_reach.phases.inputcheck import DownloadedArtifact
 from swxsoc_reach.phases.preflight import check_free_space, check_output_dir
-from swxsoc_reach.telemetry.audits import S3_FINDINGS, AuditStore, open_codes
-from swxsoc_reach.telemetry.products import newest_version, row_for, version_to_make
-from swxsoc_reach.telemetry.resume import DayFacts, ProcessAction, decide_process
+from swxsoc_reach.telemetry.audits import AuditStore
+from swxsoc_reach.telemetry.products import day_product, newest_version
+from swxsoc_reach.telemetry.resume import ProcessAction, decide_process
 from swxsoc_reach.telemetry.schema import Row, Status
 from swxsoc_reach.telemetry.store import TelemetryState, TelemetryStore
 
@@ -97,23 +97,16 @@ def plan(request: ProcessRequest, state: TelemetryState) -> list[DayPlan]:
     audits = AuditStore(sel.telemetry_file).latest()
 
     def decide(day: dt.date) -> ProcessAction:
-        key = (day.isoformat(), sel.sensor_id, sel.descriptor)
-        download = state.get_download(*key)
+        download = state.get_download(day.isoformat(), sel.sensor_id, sel.descriptor)
         named = download.csv_path if download and download.status is Status.DOWNLOADED else None
         sources[day] = find_artifact(request.input_dir, day, sel.sensor_id, sel.output_format,
                                      named)  # both forms on disk: the downloaded one
-        products = state.versions(*key)
-        # the day's current artifact: its latest DOWNLOADED row's digest
-        current_artifact = download.artifact_sha256 if named and download is not None else ""
-        versions[day] = version_to_make(request.data_version, products, current_artifact)
-        cdf = request.cdf_path(day, versions[day])
-        newest_row = state.get(*key)
-        latest = row_for(newest_row, products, cdf.name)
-        codes = open_codes(audits, key, newest_row.started_at_utc if newest_row else "")
-        facts = DayFacts(artifact_exists=sources[day] is not None,
-                         cdf_exists=cdf.is_file() and "cdf_changed" not in codes,
-                         cdf_name=cdf.name, s3_drift=bool(codes & S3_FINDINGS))
-        return decide_process(latest, facts, upload=request.upload_to_s3,
+        product = day_product(state, audits, day, sel.sensor_id, sel.descriptor,
+                              request.data_version)
+        versions[day] = product.version
+        facts = product.facts(artifact_exists=sources[day] is not None,
+                              cdf_on_disk=request.cdf_path(day, product.version).is_file())
+        return decide_process(product.latest, facts, upload=request.upload_to_s3,
                               retry_failed=sel.retry_failed)
 
     plans = plan_days(sel, decide, lambda action: ProcessAction(action).is_work)

@@ -9,11 +9,20 @@ listing, so the workflow's plan and the CLI agree and a decade costs no glob.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from swxsoc_reach.paths import cdf_data_version, version_order
+from swxsoc_reach.paths import cdf_data_version, day_cdf_path, version_order
+from swxsoc_reach.telemetry.audits import S3_FINDINGS, DayAudit, open_codes
+from swxsoc_reach.telemetry.resume import DayFacts
 from swxsoc_reach.telemetry.schema import Row, Status
+
+if TYPE_CHECKING:
+    from swxsoc_reach.telemetry.store import TelemetryState
 
 
 def newest_version(products: Mapping[str, Row]) -> str | None:
@@ -76,3 +85,39 @@ def version_to_make(asked: str, products: Mapping[str, Row], artifact_sha256: st
     if not artifact_sha256 or not made_from or made_from == artifact_sha256:
         return ".".join(map(str, newest))
     return ".".join(map(str, (*newest[:2], newest[2] + 1)))
+
+
+@dataclass(frozen=True)
+class DayProduct:
+    """A day's product as both plans (``process``'s and the workflow's) see it: the
+    version this run makes or finds complete (``version_to_make``), its CDF's name, the
+    row that decides the day for that CDF (``row_for``), and the day's current audit
+    findings (``audits.open_codes``)."""
+
+    version: str
+    cdf_name: str
+    latest: Row | None
+    findings: frozenset[str]
+
+    def facts(self, *, artifact_exists: bool, cdf_on_disk: bool) -> DayFacts:
+        """The resume rules' facts: a CDF an audit found changed does not count as there,
+        an object it found missing or different in S3 is drift to upload again."""
+        return DayFacts(artifact_exists=artifact_exists,
+                        cdf_exists=cdf_on_disk and "cdf_changed" not in self.findings,
+                        cdf_name=self.cdf_name, s3_drift=bool(self.findings & S3_FINDINGS))
+
+
+def day_product(state: TelemetryState, audits: Mapping[tuple[str, str, str], DayAudit],
+                day: dt.date, sensor_id: str, descriptor: str, asked: str) -> DayProduct:
+    """The day's ``DayProduct`` for a run asked for version ``asked``."""
+    key = (day.isoformat(), sensor_id, descriptor)
+    products = state.versions(*key)
+    download = state.get_download(*key)
+    # the day's current artifact: its latest DOWNLOADED row's digest
+    current = (download.artifact_sha256 if download is not None
+               and download.status is Status.DOWNLOADED else "")
+    version = version_to_make(asked, products, current)
+    name = day_cdf_path(Path(), day, sensor_id, version).name
+    newest = state.get(*key)
+    return DayProduct(version, name, row_for(newest, products, name),
+                      open_codes(audits, key, newest.started_at_utc if newest else ""))
